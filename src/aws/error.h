@@ -8,6 +8,18 @@
 
 namespace hivemind::aws {
 
+// AwsError codes of the kinds other than kService. Service errors carry AWS's
+// own code instead.
+inline constexpr const char* kTransportConnectionRefused = "transport.connection_refused";
+inline constexpr const char* kTransportDnsFailure = "transport.dns_failure";
+inline constexpr const char* kTransportTimeout = "transport.timeout";
+inline constexpr const char* kTransportConnectionReset = "transport.connection_reset";
+inline constexpr const char* kTransportResponseTooLarge = "transport.response_too_large";
+inline constexpr const char* kTransportTls = "transport.tls";
+inline constexpr const char* kTransportOther = "transport.failed";
+inline constexpr const char* kParseMalformedResponse = "parse.malformed_response";
+inline constexpr const char* kCredentialsMissing = "credentials.missing";
+
 enum class ErrorKind {
   kService,      // AWS answered with an error code
   kTransport,    // no response: refused, DNS, timeout, reset, TLS
@@ -22,8 +34,9 @@ struct AwsError {
   std::string code;       // AWS error code, e.g. "UnauthorizedOperation"; for other kinds a HiveMind code
   std::string message;    // AWS's own message, or what the transport or parser reported
   std::string request_id;
-  int http_status = 0;  // 0 when there was no response
-  int attempts = 1;     // how many times the call was sent
+  std::string endpoint;  // URL the call was sent to
+  int http_status = 0;   // 0 when there was no response
+  int attempts = 1;      // how many times the call was sent
 
   // One plain sentence that says what went wrong, from the table of common
   // codes, falling back to AWS's message.
