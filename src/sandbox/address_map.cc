@@ -1,10 +1,10 @@
 #include "sandbox/address_map.h"
 
+#include <fmt/format.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "sandbox/process.h"
 
@@ -80,15 +80,17 @@ std::string address_map_to_json(const AddressMap& map) {
   json load_balancers = json::object();
   for (const auto& [dns, balancer] : map.load_balancers) {
     json listeners = json::object();
-    for (const auto& [port, endpoint] : balancer.listeners) listeners[std::to_string(port)] = endpoint_to_json(endpoint);
+    for (const auto& [port, endpoint] : balancer.listeners)
+      listeners[std::to_string(port)] = endpoint_to_json(endpoint);
     load_balancers[dns] =
         json{{"name", balancer.name}, {"listeners", listeners}, {"stats_socket", balancer.stats_socket}};
   }
   json databases = json::object();
   for (const auto& [key, database] : map.databases) {
-    databases[key] = json{
-        {"instance_id", database.instance_id}, {"engine", database.engine}, {"local", endpoint_to_json(database.local)},
-        {"from_hosts", endpoint_to_json(database.from_hosts)}};
+    databases[key] = json{{"instance_id", database.instance_id},
+                          {"engine", database.engine},
+                          {"local", endpoint_to_json(database.local)},
+                          {"from_hosts", endpoint_to_json(database.from_hosts)}};
   }
   json document{{"version", 1},
                 {"moto_endpoint", map.moto_endpoint},
@@ -111,9 +113,9 @@ Result<AddressMap> address_map_from_json(std::string_view text) {
     const json load_balancers = document.value("load_balancers", json::object());
     const json databases = document.value("databases", json::object());
     for (const auto& [id, host] : hosts.items()) {
-      map.hosts[id] = HostEntry{host.at("ssh_host").get<std::string>(), host.at("ssh_port").get<std::uint16_t>(),
-                                host.at("private_address").get<std::string>(),
-                                host.value("ssh_user", std::string("ec2-user"))};
+      map.hosts[id] =
+          HostEntry{host.at("ssh_host").get<std::string>(), host.at("ssh_port").get<std::uint16_t>(),
+                    host.at("private_address").get<std::string>(), host.value("ssh_user", std::string("ec2-user"))};
     }
     for (const auto& [dns, balancer] : load_balancers.items()) {
       LoadBalancerEntry entry;
@@ -125,10 +127,9 @@ Result<AddressMap> address_map_from_json(std::string_view text) {
       map.load_balancers[dns] = std::move(entry);
     }
     for (const auto& [key, database] : databases.items()) {
-      map.databases[key] = DatabaseEntry{database.at("instance_id").get<std::string>(),
-                                         database.at("engine").get<std::string>(),
-                                         endpoint_from_json(database.at("local")),
-                                         endpoint_from_json(database.at("from_hosts"))};
+      map.databases[key] =
+          DatabaseEntry{database.at("instance_id").get<std::string>(), database.at("engine").get<std::string>(),
+                        endpoint_from_json(database.at("local")), endpoint_from_json(database.at("from_hosts"))};
     }
     return map;
   } catch (const std::exception& error) {

@@ -46,16 +46,16 @@ struct LoadBalancerEntry {
 // A DB instance's stand-in: a database on the sandbox's local server.
 struct DatabaseEntry {
   std::string instance_id;
-  std::string engine;  // "postgres" or "mysql"
+  std::string engine;   // "postgres" or "mysql"
   Endpoint local;       // reached from this machine: 127.0.0.1:<port>
   Endpoint from_hosts;  // reached from inside a sandbox host: the bridge address and the same port
 };
 
 struct AddressMap {
-  std::string moto_endpoint;  // "http://127.0.0.1:4566"
-  std::map<std::string, HostEntry> hosts;                 // instance id -> host
+  std::string moto_endpoint;                                // "http://127.0.0.1:4566"
+  std::map<std::string, HostEntry> hosts;                   // instance id -> host
   std::map<std::string, LoadBalancerEntry> load_balancers;  // load balancer DNS name -> proxy
-  std::map<std::string, DatabaseEntry> databases;         // RDS "address:port" -> local database
+  std::map<std::string, DatabaseEntry> databases;           // RDS "address:port" -> local database
 
   // Each lookup returns the local stand-in, or a "sandbox.not_mapped" error
   // that names the key and the map file's role.

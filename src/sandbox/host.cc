@@ -1,6 +1,7 @@
 #include "sandbox/host.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
@@ -10,8 +11,6 @@
 #include <chrono>
 #include <fstream>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "common/log.h"
 #include "common/strings.h"
@@ -50,7 +49,8 @@ Status wait_for_port(const std::string& address, std::uint16_t port, std::chrono
     if (tcp_port_open(address, port)) return ok_unit();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  return fail(make_error("sandbox.host_timeout", fmt::format("sshd at {}:{} did not accept connections.", address, port),
+  return fail(make_error("sandbox.host_timeout",
+                         fmt::format("sshd at {}:{} did not accept connections.", address, port),
                          "Read the host's sshd.log under <state_dir>/sandbox/hosts/."));
 }
 
@@ -98,16 +98,21 @@ Status prepare_host_dir(const SandboxPaths& paths, const HostSpec& spec) {
   std::error_code error;
   fs::create_directories(dir / "opt", error);
   if (error) {
-    return fail(make_error("sandbox.mkdir_failed", fmt::format("Creating '{}' failed: {}.", dir.string(), error.message())));
+    return fail(
+        make_error("sandbox.mkdir_failed", fmt::format("Creating '{}' failed: {}.", dir.string(), error.message())));
   }
   if (Status status = chown_to_host_user(dir / "opt"); !status) return status;
 
   fs::path key = dir / "ssh_host_ed25519_key";
   if (!fs::exists(key)) {
-    Status status = run_checked({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", spec.instance_id, "-f", key.string()});
+    Status status =
+        run_checked({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", spec.instance_id, "-f", key.string()});
     if (!status) return status;
   }
-  if (Status status = write_text(dir / "authorized_keys", spec.public_key + "\n", fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read); !status) {
+  if (Status status =
+          write_text(dir / "authorized_keys", spec.public_key + "\n",
+                     fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+      !status) {
     return status;
   }
   return write_text(dir / "sshd_config", render_sshd_config(spec.address, dir.string()),
@@ -122,9 +127,8 @@ Result<pid_t> start_sshd(const SandboxPaths& paths, const HostSpec& spec) {
   fs::create_directories("/opt/hivemind", error);
   fs::create_directories("/run/sshd", error);
   const char* script = "mount --bind \"$0\" /opt/hivemind && exec /usr/sbin/sshd -D -e -f \"$1\"";
-  return spawn_detached({"ip", "netns", "exec", namespace_name(spec.instance_id), "unshare", "--mount",
-                         "--propagation", "private", "sh", "-c", script, (dir / "opt").string(),
-                         (dir / "sshd_config").string()},
+  return spawn_detached({"ip", "netns", "exec", namespace_name(spec.instance_id), "unshare", "--mount", "--propagation",
+                         "private", "sh", "-c", script, (dir / "opt").string(), (dir / "sshd_config").string()},
                         dir / "sshd.log");
 }
 
@@ -159,7 +163,8 @@ std::string render_sshd_config(const std::string& address, const std::string& ho
 Status ensure_bridge() {
   if (link_exists(kBridgeName)) return ok_unit();
   if (Status status = run_checked({"ip", "link", "add", kBridgeName, "type", "bridge"}); !status) return status;
-  if (Status status = run_checked({"ip", "addr", "add", std::string(kBridgeAddress) + "/24", "dev", kBridgeName}); !status) {
+  if (Status status = run_checked({"ip", "addr", "add", std::string(kBridgeAddress) + "/24", "dev", kBridgeName});
+      !status) {
     return status;
   }
   return run_checked({"ip", "link", "set", kBridgeName, "up"});

@@ -11,7 +11,8 @@ namespace hivemind::sandbox {
 struct SandboxPaths {
   std::filesystem::path root;  // <state_dir>/sandbox
 
-  explicit SandboxPaths(const std::filesystem::path& state_dir) : root(std::filesystem::absolute(state_dir) / "sandbox") {}
+  explicit SandboxPaths(const std::filesystem::path& state_dir)
+      : root(std::filesystem::absolute(state_dir) / "sandbox") {}
 
   std::filesystem::path address_map() const { return root / "address-map.json"; }
   std::filesystem::path moto_pid() const { return root / "moto.pid"; }

@@ -1,6 +1,7 @@
 #include "sandbox/process.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,8 +11,6 @@
 #include <cstring>
 #include <fstream>
 #include <thread>
-
-#include <fmt/format.h>
 
 namespace hivemind::sandbox {
 namespace {
@@ -111,9 +110,8 @@ Status run_checked(const std::vector<std::string>& argv, const std::string& inpu
   auto result = run_command(argv, input);
   if (!result) return fail(std::move(result).error());
   if (result->exit_code != 0) {
-    return fail(make_error("sandbox.command_failed",
-                           fmt::format("Command '{}' exited with {}: {}", join_argv(argv), result->exit_code,
-                                       result->output)));
+    return fail(make_error("sandbox.command_failed", fmt::format("Command '{}' exited with {}: {}", join_argv(argv),
+                                                                 result->exit_code, result->output)));
   }
   return ok_unit();
 }
@@ -194,9 +192,8 @@ Status write_file_atomically(const std::filesystem::path& file, const std::strin
   std::filesystem::rename(temporary, file, error);
   if (error) {
     std::filesystem::remove(temporary, error);
-    return fail(make_error("sandbox.write_failed",
-                           fmt::format("Renaming '{}' to '{}' failed: {}.", temporary.string(), file.string(),
-                                       error.message())));
+    return fail(make_error("sandbox.write_failed", fmt::format("Renaming '{}' to '{}' failed: {}.", temporary.string(),
+                                                               file.string(), error.message())));
   }
   return ok_unit();
 }

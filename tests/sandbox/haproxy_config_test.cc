@@ -17,8 +17,8 @@ TEST(HaproxyConfigTest, RendersFrontendsBackendsAndChecks) {
   check.healthy_threshold = 2;
   check.unhealthy_threshold = 3;
   check.matcher = "200,204";
-  config.backends.push_back(ProxyBackend{
-      "web-blue", check, {{"i-aaaa1111", "198.18.0.10", 8080}, {"i-bbbb2222", "198.18.0.11", 8080}}});
+  config.backends.push_back(
+      ProxyBackend{"web-blue", check, {{"i-aaaa1111", "198.18.0.10", 8080}, {"i-bbbb2222", "198.18.0.11", 8080}}});
 
   std::string expected =
       "global\n"

@@ -1,7 +1,7 @@
 #include "sandbox/host.h"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -171,9 +171,7 @@ TEST_F(HostTest, DestroyKillsProcessesAndRemovesEverything) {
   EXPECT_NE(link->exit_code, 0);
 }
 
-TEST_F(HostTest, DestroyOfMissingHostSucceeds) {
-  EXPECT_TRUE(destroy_host(paths_, "i-0000000000nothere").ok());
-}
+TEST_F(HostTest, DestroyOfMissingHostSucceeds) { EXPECT_TRUE(destroy_host(paths_, "i-0000000000nothere").ok()); }
 
 }  // namespace
 }  // namespace hivemind::sandbox
