@@ -47,9 +47,7 @@ std::string format_duration(std::chrono::milliseconds duration) {
 }
 
 Ui::Ui(bool use_color, bool json_mode)
-    : color_(use_color && isatty(STDOUT_FILENO) == 1),
-      json_mode_(json_mode),
-      terminal_(isatty(STDOUT_FILENO) == 1) {
+    : color_(use_color && isatty(STDOUT_FILENO) == 1), json_mode_(json_mode), terminal_(isatty(STDOUT_FILENO) == 1) {
   if (terminal_ && !json_mode_) spinner_thread_ = std::thread([this] { spinner_loop(); });
 }
 
@@ -120,8 +118,8 @@ void Ui::spinner_loop() {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
     if (!spinner_active_) continue;
-    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                         activity_started_);
+    auto elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - activity_started_);
     std::string line = fmt::format("{} {} {}", kSpinnerFrames[frame % std::size(kSpinnerFrames)], activity_,
                                    paint(format_duration(elapsed), Color::kGray));
     if (estimate_.count() > 0) {
