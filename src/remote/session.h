@@ -85,9 +85,10 @@ class Session {
   // "user@host:port", as the log and error messages name this host.
   const std::string& target() const { return target_; }
 
-  // Runs `command` through the remote user's login shell. A non-zero exit
-  // status is a value in the result, not an error; errors are transport
-  // failures and the timeout, after which the remote process is sent SIGTERM.
+  // Runs `command` through the remote user's login shell, which must be a
+  // POSIX shell (sh, bash, dash). A non-zero exit status is a value in the
+  // result, not an error. Errors are transport failures and the timeout,
+  // after which the command's whole process group is sent SIGTERM.
   Result<CommandResult> exec(std::string_view command, const ExecOptions& options = {});
 
   // Runs `command` and fails unless it exits with status 0; the error shows
@@ -118,6 +119,8 @@ class Session {
                        std::uint64_t expected_size);
   Error sftp_error(std::string_view operation, const std::string& path) const;
   void close();
+  // Sends SIGTERM to a timed-out command's process group, over a new channel.
+  void kill_process_group(long process_group);
 
   ssh_session_struct* session_ = nullptr;
   sftp_session_struct* sftp_ = nullptr;  // opened on the first file transfer
