@@ -20,8 +20,8 @@ struct SandboxPaths {
   std::filesystem::path daemon_pid() const { return root / "daemon.pid"; }
   std::filesystem::path daemon_log() const { return root / "daemon.log"; }
   std::filesystem::path haproxy_dir() const { return root / "haproxy"; }
-  std::filesystem::path postgres_dir() const { return root / "postgres"; }
   std::filesystem::path hosts_dir() const { return root / "hosts"; }
+  std::filesystem::path databases_dir() const { return root / "databases"; }
   std::filesystem::path host_dir(const std::string& instance_id) const { return hosts_dir() / instance_id; }
 };
 

@@ -57,7 +57,8 @@ std::string read_all(int fd) {
 
 }  // namespace
 
-Result<CommandOutput> run_command(const std::vector<std::string>& argv, const std::string& input) {
+Result<CommandOutput> run_command(const std::vector<std::string>& argv, const std::string& input,
+                                  const std::vector<std::string>& extra_environment) {
   int input_pipe[2];
   int output_pipe[2];
   if (::pipe2(input_pipe, O_CLOEXEC) != 0) {
@@ -69,13 +70,18 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv, const st
     return fail(make_error("sandbox.pipe_failed", fmt::format("Creating a pipe failed: {}.", std::strerror(errno))));
   }
 
+  // Built before fork(), because the child of a threaded process may not
+  // allocate.
   std::vector<char*> exec_argv = to_exec_argv(argv);
+  std::vector<std::string> environment = extra_environment;
+  for (char** variable = environ; *variable != nullptr; ++variable) environment.emplace_back(*variable);
+  std::vector<char*> exec_environment = to_exec_argv(environment);
   pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(input_pipe[0], STDIN_FILENO);
     ::dup2(output_pipe[1], STDOUT_FILENO);
     ::dup2(output_pipe[1], STDERR_FILENO);
-    ::execvp(exec_argv[0], exec_argv.data());
+    ::execvpe(exec_argv[0], exec_argv.data(), exec_environment.data());
     ::_exit(127);
   }
   ::close(input_pipe[0]);
@@ -106,8 +112,9 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv, const st
   return result;
 }
 
-Status run_checked(const std::vector<std::string>& argv, const std::string& input) {
-  auto result = run_command(argv, input);
+Status run_checked(const std::vector<std::string>& argv, const std::string& input,
+                   const std::vector<std::string>& extra_environment) {
+  auto result = run_command(argv, input, extra_environment);
   if (!result) return fail(std::move(result).error());
   if (result->exit_code != 0) {
     return fail(make_error("sandbox.command_failed", fmt::format("Command '{}' exited with {}: {}", join_argv(argv),

@@ -19,13 +19,17 @@ struct CommandOutput {
   std::string output;  // standard output and standard error, interleaved
 };
 
-// Runs `argv` to completion, with `input` on its standard input, and returns
-// its exit code and output. Fails only when the program could not be started.
-Result<CommandOutput> run_command(const std::vector<std::string>& argv, const std::string& input = {});
+// Runs `argv` to completion, with `input` on its standard input and
+// `extra_environment` ("NAME=value") added to this process's environment,
+// and returns its exit code and output. Fails only when the program could
+// not be started. Secrets go in `input` or the environment, never in argv.
+Result<CommandOutput> run_command(const std::vector<std::string>& argv, const std::string& input = {},
+                                  const std::vector<std::string>& extra_environment = {});
 
 // Runs `argv` and fails, naming the command and quoting its output, unless it
 // exits with 0.
-Status run_checked(const std::vector<std::string>& argv, const std::string& input = {});
+Status run_checked(const std::vector<std::string>& argv, const std::string& input = {},
+                   const std::vector<std::string>& extra_environment = {});
 
 // Starts `argv` detached in a new session (its own process group), with
 // standard output and standard error appended to `log_file`, and returns its
