@@ -7,6 +7,9 @@
 #include <initializer_list>
 
 namespace hivemind::remote {
+// The script templates below are raw strings that clang-format must not
+// reflow.
+// clang-format off
 namespace {
 
 // Replaces each @NAME@ token of `text` by its value. Templates use tokens
@@ -275,18 +278,34 @@ stop() {
 }
 trap stop TERM INT
 
-        echo $$ > "$supervisor_pid_file" delay = 1 while:;
-do
-  started = $(date + % s)(if[-f "$env_file"];
-                          then set - a."$env_file" set + a fi exec setsid / bin / sh "$app_dir/bin/start.sh") >>
-            "$log_file" 2 > & 1 < / dev / null& child =
-                $ !echo "$child" > "$app_pid_file" note "started @APP@ (pid $child)"
+echo $$ >"$supervisor_pid_file"
+delay=1
+while :; do
+  started=$(date +%s)
+  (
+    if [ -f "$env_file" ]; then
+      set -a
+      . "$env_file"
+      set +a
+    fi
+    exec setsid /bin/sh "$app_dir/bin/start.sh"
+  ) >>"$log_file" 2>&1 </dev/null &
+  child=$!
+  echo "$child" >"$app_pid_file"
+  note "started @APP@ (pid $child)"
 
-                wait "$child" status =
-                    $ ? ran = $(($(date + % s) - started)) if["$ran" - ge 60];
-then delay = 1 fi note "@APP@ exited with status $status after ${ran}s; restarting in ${delay}s"
+  wait "$child"
+  status=$?
+  ran=$(($(date +%s) - started))
+  if [ "$ran" -ge 60 ]; then
+    delay=1
+  fi
+  note "@APP@ exited with status $status after ${ran}s; restarting in ${delay}s"
 
-    sleep "$delay" & wait $ !delay = $((delay * 2)) if["$delay" - gt 30]; then
+  sleep "$delay" &
+  wait $!
+  delay=$((delay * 2))
+  if [ "$delay" -gt 30 ]; then
     delay=30
   fi
 done
@@ -398,4 +417,5 @@ Result<Secret> render_env_file(const std::vector<std::pair<std::string, Secret>>
   return Secret(std::move(text));
 }
 
+// clang-format on
 }  // namespace hivemind::remote
