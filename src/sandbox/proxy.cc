@@ -121,13 +121,14 @@ Result<std::vector<ServerHealth>> read_proxy_health(const std::string& stats_soc
   auto reply = query_socket(stats_socket, "show stat");
   if (!reply) return fail(std::move(reply).error());
 
-  // CSV: "# pxname,svname,qcur,...", where column 17 (from 0) is "status".
+  // CSV: "# pxname,svname,qcur,...", where columns 17 and 36 (from 0) are
+  // "status" and "check_status".
   std::vector<ServerHealth> servers;
   for (const std::string& line : split(*reply, '\n')) {
     if (line.empty() || line[0] == '#') continue;
     std::vector<std::string> fields = split(line, ',');
-    if (fields.size() < 18 || fields[1] == "FRONTEND" || fields[1] == "BACKEND") continue;
-    servers.push_back(ServerHealth{fields[0], fields[1], fields[17]});
+    if (fields.size() < 37 || fields[1] == "FRONTEND" || fields[1] == "BACKEND") continue;
+    servers.push_back(ServerHealth{fields[0], fields[1], fields[17], fields[36]});
   }
   return servers;
 }

@@ -22,9 +22,10 @@ namespace hivemind::sandbox {
 
 // One server's state as haproxy's active health checks see it.
 struct ServerHealth {
-  std::string backend;  // "tg-<target group name>"
-  std::string server;   // the instance id
-  std::string status;   // haproxy's: "UP", "DOWN", "UP 1/2" (going down), "DOWN 1/2" (going up), "MAINT"
+  std::string backend;     // "tg-<target group name>"
+  std::string server;      // the instance id
+  std::string status;      // haproxy's: "UP", "DOWN", "UP 1/2" (going down), "DOWN 1/2" (going up), "MAINT"
+  std::string last_check;  // result of the last check, e.g. "L7OK", "L4CON" (refused), "L7STS" (wrong status)
 };
 
 class ProxyManager {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -197,6 +198,162 @@ TEST_F(ReconcilerTest, DbInstanceBecomesPostgresWithMasterPassword) {
   reconcile();
   EXPECT_FALSE(reconciler_->address_map().database(address, port).ok());
   EXPECT_FALSE(fs::exists(paths_.databases_dir() / "appdb"));
+}
+
+// Two hosts serving their own instance id on port 8080 behind an ALB.
+class LoadBalancerTest : public ReconcilerTest {
+ protected:
+  void SetUp() override {
+    ReconcilerTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    import_key();
+    pugi::xml_node vpc = call(aws::ec2_service(), "CreateVpc", {{"CidrBlock", "10.20.0.0/16"}});
+    vpc_ = vpc.child("vpc").child("vpcId").text().as_string();
+    subnet_a_ = create_subnet("10.20.1.0/24", "us-east-1a");
+    subnet_b_ = create_subnet("10.20.2.0/24", "us-east-1b");
+    blue_ = run_instance(subnet_a_);
+    green_ = run_instance(subnet_b_);
+    reconcile();
+    start_app(blue_);
+    start_app(green_);
+
+    pugi::xml_node group = call(aws::elbv2_service(), "CreateTargetGroup",
+                                {{"Name", "web"},
+                                 {"Protocol", "HTTP"},
+                                 {"Port", "8080"},
+                                 {"VpcId", vpc_},
+                                 {"HealthCheckPath", "/"},
+                                 {"HealthCheckIntervalSeconds", "5"},
+                                 {"HealthCheckTimeoutSeconds", "2"},
+                                 {"HealthyThresholdCount", "2"},
+                                 {"UnhealthyThresholdCount", "2"},
+                                 {"Matcher.HttpCode", "200"}});
+    group_arn_ = group.child("TargetGroups").child("member").child("TargetGroupArn").text().as_string();
+    pugi::xml_node balancer = call(aws::elbv2_service(), "CreateLoadBalancer",
+                                   {{"Name", "web"}, {"Subnets.member.1", subnet_a_}, {"Subnets.member.2", subnet_b_}});
+    pugi::xml_node member = balancer.child("LoadBalancers").child("member");
+    dns_name_ = member.child("DNSName").text().as_string();
+    call(aws::elbv2_service(), "CreateListener",
+         {{"LoadBalancerArn", member.child("LoadBalancerArn").text().as_string()},
+          {"Protocol", "HTTP"},
+          {"Port", "80"},
+          {"DefaultActions.member.1.Type", "forward"},
+          {"DefaultActions.member.1.TargetGroupArn", group_arn_}});
+    register_target(blue_);
+    register_target(green_);
+    reconcile();
+  }
+
+  std::string create_subnet(const std::string& cidr, const std::string& zone) {
+    pugi::xml_node subnet =
+        call(aws::ec2_service(), "CreateSubnet", {{"VpcId", vpc_}, {"CidrBlock", cidr}, {"AvailabilityZone", zone}});
+    return subnet.child("subnet").child("subnetId").text().as_string();
+  }
+
+  void start_app(const std::string& id) {
+    auto started =
+        ssh(id, "cd /opt/hivemind && echo " + id +
+                    " > index.html && (nohup python3 -m http.server 8080 >/dev/null 2>&1 & echo $! > app.pid)"
+                    " && for i in $(seq 50); do python3 -c 'import socket; socket.create_connection("
+                    "(\"127.0.0.1\", 8080))' 2>/dev/null && break; sleep 0.1; done; echo started");
+    ASSERT_TRUE(started.ok());
+    ASSERT_EQ(started->output, "started\n");
+  }
+
+  void register_target(const std::string& id) {
+    call(aws::elbv2_service(), "RegisterTargets", {{"TargetGroupArn", group_arn_}, {"Targets.member.1.Id", id}});
+  }
+
+  // Returns the body of a GET through the load balancer's local proxy.
+  std::string get_through_proxy() {
+    auto endpoint = reconciler_->address_map().load_balancer(dns_name_, 80);
+    if (!endpoint) return "not mapped";
+    auto result = run_command({"curl", "-s", "--max-time", "5", "http://" + endpoint->to_string() + "/"});
+    return result ? result->output : std::string();
+  }
+
+  std::set<std::string> bodies(int requests) {
+    std::set<std::string> seen;
+    for (int i = 0; i < requests; ++i) seen.insert(get_through_proxy());
+    return seen;
+  }
+
+  // Waits, up to `limit`, until haproxy reports `server` with exactly
+  // `status` ("UP", "DOWN"), not a transition such as "UP 1/2"; returns the
+  // last status seen with the last check's result.
+  std::string wait_for_health(const std::string& server, const std::string& status, std::chrono::seconds limit) {
+    std::string current;
+    std::string last;
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto health = read_proxy_health(reconciler_->address_map().load_balancers.at(dns_name_).stats_socket);
+      if (health) {
+        for (const ServerHealth& entry : *health) {
+          if (entry.server == server) {
+            current = entry.status;
+            last = entry.status + " " + entry.last_check;
+          }
+        }
+      }
+      if (current == status) return last;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return last;
+  }
+
+  // The proxy's configuration and log, for failure messages.
+  std::string proxy_files() {
+    return read_text(paths_.haproxy_dir() / "haproxy.cfg") + read_text(paths_.haproxy_dir() / "haproxy.log");
+  }
+
+  std::string vpc_, subnet_a_, subnet_b_, blue_, green_, group_arn_, dns_name_;
+};
+
+TEST_F(LoadBalancerTest, ProxyForwardsToBothTargets) {
+  ASSERT_EQ(wait_for_health(blue_, "UP", std::chrono::seconds(30)), "UP L7OK") << proxy_files();
+  ASSERT_EQ(wait_for_health(green_, "UP", std::chrono::seconds(30)), "UP L7OK") << proxy_files();
+
+  std::set<std::string> seen = bodies(6);
+
+  EXPECT_EQ(seen, (std::set<std::string>{blue_ + "\n", green_ + "\n"}));
+  auto endpoint = reconciler_->address_map().load_balancer(dns_name_);
+  ASSERT_TRUE(endpoint.ok());
+  EXPECT_EQ(endpoint->host, "127.0.0.1");
+}
+
+TEST_F(LoadBalancerTest, DeregisteringTargetMovesTraffic) {
+  call(aws::elbv2_service(), "DeregisterTargets", {{"TargetGroupArn", group_arn_}, {"Targets.member.1.Id", blue_}});
+  reconcile();
+  ASSERT_EQ(wait_for_health(green_, "UP", std::chrono::seconds(30)), "UP L7OK") << proxy_files();
+
+  std::set<std::string> seen = bodies(6);
+
+  EXPECT_EQ(seen, (std::set<std::string>{green_ + "\n"}));
+}
+
+TEST_F(LoadBalancerTest, HealthCheckMarksStoppedAppDown) {
+  ASSERT_EQ(wait_for_health(blue_, "UP", std::chrono::seconds(30)), "UP L7OK") << proxy_files();
+  auto stopped = ssh(blue_, "kill $(cat /opt/hivemind/app.pid) && echo stopped");
+  ASSERT_TRUE(stopped.ok());
+  ASSERT_EQ(stopped->output, "stopped\n");
+
+  std::string status = wait_for_health(blue_, "DOWN", std::chrono::seconds(40));
+
+  EXPECT_EQ(status.rfind("DOWN ", 0), 0u) << status;
+  ASSERT_EQ(wait_for_health(green_, "UP", std::chrono::seconds(30)), "UP L7OK") << proxy_files();
+  EXPECT_EQ(bodies(4), (std::set<std::string>{green_ + "\n"}));
+}
+
+TEST_F(LoadBalancerTest, DeletedLoadBalancerLeavesMap) {
+  pugi::xml_node balancers = call(aws::elbv2_service(), "DescribeLoadBalancers", {});
+  std::string arn = balancers.child("LoadBalancers").child("member").child("LoadBalancerArn").text().as_string();
+
+  call(aws::elbv2_service(), "DeleteLoadBalancer", {{"LoadBalancerArn", arn}});
+  reconcile();
+
+  EXPECT_FALSE(reconciler_->address_map().load_balancer(dns_name_).ok());
+  auto health = read_proxy_health(paths_.haproxy_dir().string() + "/stats.sock");
+  EXPECT_FALSE(health.ok());
 }
 
 }  // namespace
