@@ -22,7 +22,7 @@ struct HeaderListDeleter {
   void operator()(curl_slist* list) const { curl_slist_free_all(list); }
 };
 
-// What the write and header callbacks fill in while one request runs.
+// The response that the write and header callbacks fill in during one request.
 struct Exchange {
   HttpResponse response;
   std::size_t max_body_bytes = 0;

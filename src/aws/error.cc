@@ -25,12 +25,15 @@ constexpr auto kCredentialsRemedy =
     "Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile in ~/.aws/credentials, and replace the key if "
     "it was deleted or rotated.";
 
-constexpr std::array<KnownError, 27> kKnownErrors = {{
+constexpr std::array<KnownError, 28> kKnownErrors = {{
     {"AccessDenied", "The AWS identity is not allowed to call {action}.", kPermissionRemedy},
     {"AccessDeniedException", "The AWS identity is not allowed to call {action}.", kPermissionRemedy},
     {"UnauthorizedOperation", "The AWS identity is not allowed to call {action}.",
      "Grant {action} to the IAM user or role that HiveMind runs as. If AWS's message carries an encoded "
      "authorization failure, `aws sts decode-authorization-message` shows which policy denied it."},
+    {"AuthFailure", "AWS could not validate the credentials that signed the request.",
+     "Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile in ~/.aws/credentials, and that the system "
+     "clock is correct."},
     {"InvalidClientTokenId", "AWS does not know the access key ID that signed the request.", kCredentialsRemedy},
     {"SignatureDoesNotMatch",
      "AWS rejected the request signature, so the secret access key does not match the "

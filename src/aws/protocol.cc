@@ -10,7 +10,7 @@ namespace {
 
 bool is_unreserved(unsigned char c) { return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~'; }
 
-// The longest stretch of an error body quoted in a parse error message.
+// Maximum number of error body characters quoted in a parse error message.
 constexpr std::size_t kQuotedBodyChars = 160;
 
 // Returns the start of `body` on one line, with control bytes replaced.

@@ -55,6 +55,12 @@ AwsResult<JsonResponse> parse_json_response(const ServiceSpec& service, std::str
     if (!success && !find_header(response.headers, "x-amzn-ErrorType").empty()) {
       return parse_json_error(service, operation, response, nlohmann::json::object());
     }
+    // NOTE: moto 5.2.1 reports IAM authentication failures of JSON services
+    // with an XML <ErrorResponse>, so an XML error document is accepted too.
+    if (!success) {
+      auto xml = parse_xml_response(service, operation, response);
+      if (!xml.ok() && xml.error().kind == ErrorKind::kService) return fail(std::move(xml).error());
+    }
     return fail(detail::malformed_response(service, operation, response, "a JSON object", ""));
   }
 

@@ -50,7 +50,7 @@ TEST_F(AwsClientTest, Ec2CreateVpcThenDescribeFindsIt) {
   EXPECT_EQ(ids, std::vector<std::string>{vpc_id});
 }
 
-TEST_F(AwsClientTest, Ec2ErrorIsTypedWithCodeAndRequestId) {
+TEST_F(AwsClientTest, Ec2ErrorIsTyped) {
   auto deleted = client().query(ec2_service(), "DeleteVpc", {{"VpcId", "vpc-00000000000000000"}});
 
   ASSERT_FALSE(deleted.ok());

@@ -220,4 +220,43 @@ const aws::ServiceSpec& iam_test_service() {
   return kIam;
 }
 
+std::optional<IamUser> create_iam_user(const MotoServer& server, const std::string& user_name,
+                                       const std::string& policy_document) {
+  auto client = server.make_client();
+  const aws::ServiceSpec& iam = iam_test_service();
+  IamUser user;
+  user.user_name = user_name;
+
+  auto created_user = client->query(iam, "CreateUser", {{"UserName", user_name}});
+  if (!created_user) {
+    ADD_FAILURE() << created_user.error().to_error().describe();
+    return std::nullopt;
+  }
+
+  auto policy =
+      client->query(iam, "CreatePolicy", {{"PolicyName", user_name + "-policy"}, {"PolicyDocument", policy_document}});
+  if (!policy) {
+    ADD_FAILURE() << policy.error().to_error().describe();
+    return std::nullopt;
+  }
+  user.policy_arn = policy->result.child("Policy").child("Arn").text().as_string();
+
+  auto attached = client->query(iam, "AttachUserPolicy", {{"UserName", user_name}, {"PolicyArn", user.policy_arn}});
+  if (!attached) {
+    ADD_FAILURE() << attached.error().to_error().describe();
+    return std::nullopt;
+  }
+
+  auto key = client->query(iam, "CreateAccessKey", {{"UserName", user_name}});
+  if (!key) {
+    ADD_FAILURE() << key.error().to_error().describe();
+    return std::nullopt;
+  }
+  pugi::xml_node access_key = key->result.child("AccessKey");
+  user.credentials.access_key_id = access_key.child("AccessKeyId").text().as_string();
+  user.credentials.secret_access_key = access_key.child("SecretAccessKey").text().as_string();
+  user.credentials.source = "IAM user " + user_name + " on moto_server";
+  return user;
+}
+
 }  // namespace hivemind::testing

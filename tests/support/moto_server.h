@@ -33,7 +33,7 @@ struct MotoOptions {
 
 class MotoServer {
  public:
-  // Starts moto_server on a free 127.0.0.1 port and waits until it answers.
+  // Starts moto_server on a free 127.0.0.1 port and waits until it responds.
   // Fails the calling test (and returns nullptr) when it does not come up.
   static std::unique_ptr<MotoServer> start(const MotoOptions& options = {});
   ~MotoServer();
@@ -86,5 +86,24 @@ class MotoTest : public ::testing::Test {
 
 // The IAM query service, for the calls that set up an authenticated server.
 const aws::ServiceSpec& iam_test_service();
+
+// An IAM user on an authenticated moto, with the access key that signs as it.
+struct IamUser {
+  std::string user_name;
+  std::string policy_arn;
+  aws::Credentials credentials;
+};
+
+// Number of unauthenticated calls that create_iam_user() spends.
+inline constexpr int kIamUserSetupCalls = 4;
+
+// Creates user `user_name` with a managed policy of `policy_document`
+// attached, and an access key, in four calls (CreateUser, CreatePolicy,
+// AttachUserPolicy, CreateAccessKey). On a server started with
+// initial_no_auth_action_count = kIamUserSetupCalls these are the calls
+// that pass unauthenticated; every later call must be signed with the key.
+// Fails the calling test and returns nothing when a call fails.
+std::optional<IamUser> create_iam_user(const MotoServer& server, const std::string& user_name,
+                                       const std::string& policy_document);
 
 }  // namespace hivemind::testing
