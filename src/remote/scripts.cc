@@ -209,8 +209,8 @@ chmod 0755 @START@
                      {"@APP@", layout.app}});
 }
 
-// NOTE: StandardOutput=append: needs systemd 240 or later; Amazon Linux 2
-// ships 219, where the app's output goes to the journal instead.
+// NOTE: StandardOutput=append: needs systemd 240 or later, and no test runs
+// this unit under a real systemd; it is checked as text only.
 std::string systemd_unit(const ReleaseLayout& layout, const ServiceSpec& service) {
   std::string user = service.run_as_user.empty() ? "" : "User=" + service.run_as_user + "\n";
   return substitute(R"sh([Unit]

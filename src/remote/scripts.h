@@ -30,7 +30,7 @@ inline constexpr std::string_view kDefaultBaseFolder = "/opt/hivemind";
 // Quotes `text` as one sh word: 'text', with each ' written as '\''.
 std::string shell_quote(std::string_view text);
 
-// Where one release of an application lives on a host. Made only by
+// Paths of one release of an application on a host. Made only by
 // make_release_layout(), which checks each name, so that the builders can
 // paste the paths into scripts without quoting.
 struct ReleaseLayout {
@@ -111,7 +111,7 @@ std::string restart_script(const ReleaseLayout& layout, InitSystem init);
 std::string status_script(const ReleaseLayout& layout, InitSystem init);
 
 // Polls once a second, up to `max_seconds`, until something listens on TCP
-// `port`; uses ss(8), or /proc/net/tcp where ss is missing. Exits 1 on time out.
+// `port`; uses ss(8), or /proc/net/tcp where ss is missing. Exits 1 when the time runs out.
 std::string wait_for_port_script(int port, int max_seconds);
 
 // Removes the oldest releases (by the change time of their folder) beyond
@@ -119,9 +119,10 @@ std::string wait_for_port_script(int port, int max_seconds);
 // 2, so that the previous release always remains for a rollback.
 std::string prune_releases_script(const ReleaseLayout& layout, int keep);
 
-// Renders KEY="value" lines that both sh (`set -a; . file`) and systemd's
-// EnvironmentFile= read the same way: inside double quotes \, ", $ and ` are
-// escaped with a backslash. Fails on a name that is not [A-Za-z_][A-Za-z0-9_]*.
+// Renders KEY="value" lines for sh (`set -a; . file`) and systemd's
+// EnvironmentFile=: inside double quotes \, ", $ and ` are escaped with a
+// backslash. Fails on a name that is not [A-Za-z_][A-Za-z0-9_]*.
+// NOTE: tested with sh only; systemd's reading of the escapes is unverified.
 Result<Secret> render_env_file(const std::vector<std::pair<std::string, Secret>>& variables);
 
 }  // namespace hivemind::remote

@@ -118,6 +118,9 @@ Result<std::pair<SessionHandle, std::string>, AttemptFailure> attempt_connect(co
     return fail(AttemptFailure{host_key_changed(options, *fingerprint)});
   }
 
+  // NOTE: on a new EC2 instance sshd can start before cloud-init installs the
+  // key. A rejected key right after boot may then be transient, but it is not
+  // retried.
   if (Status auth = authenticate(session.get(), options); !auth) return fail(AttemptFailure{auth.error()});
   return std::make_pair(std::move(session), std::move(*fingerprint));
 }

@@ -176,7 +176,7 @@ TEST(Scripts, FallbackStartIsDetachedFromSession) {
             "echo \"shop started under the fallback supervisor\"\n");
 }
 
-TEST(Scripts, WaitForPortPollsSsThenProcNetTcp) {
+TEST(Scripts, WaitForPortUsesSsOrProcNet) {
   EXPECT_EQ(wait_for_port_script(3000, 30),
             "i=0\n"
             "while [ \"$i\" -lt 30 ]; do\n"

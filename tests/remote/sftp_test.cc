@@ -135,7 +135,7 @@ TEST_F(SftpTest, DownloadOfMissingFileFails) {
   EXPECT_NE(downloaded.error().message.find("no such file"), std::string::npos) << downloaded.error().message;
 }
 
-TEST_F(SftpTest, SecretFileHasMode0600AndStaysOutOfLog) {
+TEST_F(SftpTest, SecretFileIsPrivateAndUnlogged) {
   std::filesystem::path log_file = keys_.path() / "hivemind.log";
   log::configure(log_file, spdlog::level::trace, false);
   auto session = connect();
