@@ -63,6 +63,8 @@ struct PlanInputs {
   bool web_service = true;
   int app_port = 0;                     // 0 for a worker with no port
   std::optional<std::string> database;  // "postgres" or "mysql"
+  std::string runtime;                  // "node", "python", "go", ... from the analysis; installed by user data
+  std::string runtime_version;          // as the analysis found it, e.g. ">=20"; empty: the AMI's default
   std::string instance_type = "t3.micro";
   std::string ami;  // empty: the Amazon Linux 2023 public SSM parameter
   int root_volume_gib = 8;
