@@ -97,6 +97,8 @@ inline constexpr std::string_view kDefaultImdsEndpoint = "http://169.254.169.254
 // PUT /latest/api/token, then GET the role name and the role's credentials
 // with that token. The endpoint comes from AWS_EC2_METADATA_SERVICE_ENDPOINT,
 // and the timeout from AWS_METADATA_SERVICE_TIMEOUT (seconds, default 1).
+// NOTE: there is no fallback to IMDSv1 when the token request fails, and the
+// credentials are fetched once: nothing renews them before `expiration`.
 Result<Credentials> fetch_imds_credentials(const Environment& environment, HttpTransport& transport);
 
 // Resolves credentials in the standard order: AWS_ACCESS_KEY_ID,
