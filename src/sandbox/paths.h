@@ -1,6 +1,6 @@
 #pragma once
 
-// Where the sandbox keeps its state: <state_dir>/sandbox/ holds the pids,
+// Where the sandbox keeps its state: <state_dir>/sandbox/ contains the pids,
 // logs, configuration files, each host's folder and the address map.
 
 #include <filesystem>

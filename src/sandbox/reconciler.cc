@@ -97,7 +97,7 @@ Status Reconciler::add_host(const InstanceView& instance) {
     if (!key) return fail(from_aws(key.error()));
     public_key = *key;
   } else {
-    log::get("sandbox")->warn("instance {} has no key pair; nobody can log in to its host", instance.instance_id);
+    log::get("sandbox")->warn("instance {} has no key pair; its host accepts no SSH login", instance.instance_id);
   }
 
   std::string address = allocate_address();

@@ -135,7 +135,9 @@ TEST_F(HostTest, OptHivemindIsPrivatePerHost) {
   auto first = ssh(key_, "198.18.0.243", "cat /opt/hivemind/marker");
   auto second = ssh(key_, "198.18.0.244", "ls /opt/hivemind");
 
-  ASSERT_TRUE(write.ok() && first.ok() && second.ok());
+  ASSERT_TRUE(write.ok());
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(second.ok());
   EXPECT_EQ(write->exit_code, 0) << write->output;
   EXPECT_EQ(first->output, "blue\n");
   EXPECT_EQ(second->output, "");

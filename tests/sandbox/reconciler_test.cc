@@ -189,7 +189,8 @@ TEST_F(ReconcilerTest, DbInstanceBecomesPostgresWithMasterPassword) {
   auto right = run_command(psql, {}, {"PGPASSWORD=" + password});
   auto wrong = run_command(psql, {}, {"PGPASSWORD=wrong-password"});
 
-  ASSERT_TRUE(right.ok() && wrong.ok());
+  ASSERT_TRUE(right.ok());
+  ASSERT_TRUE(wrong.ok());
   EXPECT_EQ(right->exit_code, 0) << right->output;
   EXPECT_EQ(right->output, "app@shop\n");
   EXPECT_NE(wrong->exit_code, 0);
@@ -279,8 +280,8 @@ class LoadBalancerTest : public ReconcilerTest {
   }
 
   // Waits, up to `limit`, until haproxy reports `server` with exactly
-  // `status` ("UP", "DOWN"), not a transition such as "UP 1/2"; returns the
-  // last status seen with the last check's result.
+  // `status` ("UP", "DOWN"), not a transition such as "UP 1/2". Returns the
+  // last status seen, followed by the last check's result.
   std::string wait_for_health(const std::string& server, const std::string& status, std::chrono::seconds limit) {
     std::string current;
     std::string last;
