@@ -23,7 +23,6 @@ constexpr PlannedCommand kPlannedCommands[] = {
     {"update", "Deploy a new version with a blue-green switch", "deployment state is not built yet"},
     {"destroy", "Find every resource of a deployment by tag and delete it", "the janitor is not built yet"},
     {"report", "Write a deployment's report again", "deployment state is not built yet"},
-    {"analyze", "Analyze a repository: stack, ports, databases, variables", "repository analysis is not built yet"},
     {"list", "List the deployments in the state folder", "deployment state is not built yet"},
     {"logs", "Print a deployment's own log", "deployment state is not built yet"},
 };

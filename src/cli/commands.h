@@ -24,4 +24,16 @@ struct CommandContext {
 // each prints which capability is missing and exits with kExitFailure.
 void add_planned_commands(CLI::App& app, CommandContext& context);
 
+// Adds `analyze`: prints a repository's analysis as text or JSON.
+void add_analyze_command(CLI::App& app, CommandContext& context);
+
+// Adds `doctor`: checks credentials, region, endpoints and IAM permissions.
+void add_doctor_command(CLI::App& app, CommandContext& context);
+
+// Adds `build`: builds a repository into a versioned artifact in the state folder.
+void add_build_command(CLI::App& app, CommandContext& context);
+
+// Adds `sandbox up | down | status`: the local rehearsal of AWS (needs root).
+void add_sandbox_command(CLI::App& app, CommandContext& context);
+
 }  // namespace hivemind::cli

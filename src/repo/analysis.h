@@ -18,11 +18,11 @@ namespace hivemind::repo {
 // change that renames or removes a field.
 inline constexpr int kAnalysisSchemaVersion = 1;
 
-// Where a value came from.
+// Source of a finding's value.
 enum class Origin {
   kDetected,  // read from the repository's own files
   kConfig,    // set in hivemind.toml
-  kDefault,   // nothing said otherwise, so a convention was assumed
+  kDefault,   // no file decides it, so a convention was assumed
 };
 
 // The file and line that show a finding.
@@ -111,7 +111,7 @@ struct AnalyzeOptions {
 };
 
 // Analyzes the application in `root` (or in `root / options.app_dir`).
-// Errors: root is not a folder, is empty, holds no recognizable application,
+// Errors: root is not a folder, is empty, contains no recognizable application,
 // app_dir is missing or leaves root, or hivemind.toml is invalid (the error
 // names the key and line).
 Result<Analysis> analyze(const std::filesystem::path& root, const AnalyzeOptions& options);

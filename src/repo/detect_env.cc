@@ -13,7 +13,7 @@ namespace {
 
 constexpr size_t kMaxEvidencePerFinding = 5;
 
-// How a read treats a missing variable.
+// Kind of a read, by what it does when the variable is missing.
 enum class ReadKind {
   kRequired,        // fails or misbehaves without it: os.environ["X"], ENV.fetch("X")
   kOptional,        // checks for it or accepts none: os.getenv("X"), `process.env.X === "1"`
@@ -43,9 +43,11 @@ struct ReadPattern {
 const std::vector<ReadPattern>& read_patterns() {
   static const std::vector<ReadPattern> kPatterns = {
       {"process.env", std::regex(R"(process\.env\.([A-Za-z_][A-Za-z0-9_]*))"), ReadKind::kRequired, true},
-      {"process.env", std::regex(R"(process\.env\[\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\])"), ReadKind::kRequired, true},
+      {"process.env", std::regex(R"(process\.env\[\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\])"), ReadKind::kRequired,
+       true},
       {"import.meta.env", std::regex(R"(import\.meta\.env\.([A-Z_][A-Z0-9_]*))"), ReadKind::kRequired, true},
-      {"Deno.env", std::regex(R"(Deno\.env\.get\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\))"), ReadKind::kRequired, true},
+      {"Deno.env", std::regex(R"(Deno\.env\.get\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\))"), ReadKind::kRequired,
+       true},
       {"environ[", std::regex(R"(environ\[\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\])"), ReadKind::kRequired, false},
       {"env", std::regex(R"((?:environ\.get|getenv)\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*(?:,\s*([^)\n]*))?\))"),
        ReadKind::kOptional, false},
@@ -53,11 +55,14 @@ const std::vector<ReadPattern>& read_patterns() {
       {"ENV.fetch", std::regex(R"(ENV\.fetch\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*(?:,\s*([^)\n]*))?\))"),
        ReadKind::kRequired, false},
       {"os.Getenv", std::regex(R"re(os\.Getenv\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\))re"), ReadKind::kRequired, false},
-      {"os.LookupEnv", std::regex(R"re(os\.LookupEnv\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\))re"), ReadKind::kOptional, false},
-      {"System.getenv", std::regex(R"re(System\.getenv\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\))re"), ReadKind::kRequired, false},
+      {"os.LookupEnv", std::regex(R"re(os\.LookupEnv\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\))re"), ReadKind::kOptional,
+       false},
+      {"System.getenv", std::regex(R"re(System\.getenv\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\))re"), ReadKind::kRequired,
+       false},
       {"env::var", std::regex(R"re(env::var\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\))re"), ReadKind::kRequired, true},
       {"$_ENV", std::regex(R"(\$_ENV\[\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\])"), ReadKind::kRequired, false},
-      {"env(", std::regex(R"(\benv\(\s*['"]([A-Z_][A-Z0-9_]*)['"]\s*(?:,\s*([^)\n]*))?\))"), ReadKind::kRequired, false},
+      {"env(", std::regex(R"(\benv\(\s*['"]([A-Z_][A-Z0-9_]*)['"]\s*(?:,\s*([^)\n]*))?\))"), ReadKind::kRequired,
+       false},
   };
   return kPatterns;
 }
@@ -419,4 +424,3 @@ void detect_services(const RepoFiles& files, const std::vector<Dependency>& depe
 }
 
 }  // namespace hivemind::repo::detail
-

@@ -206,6 +206,24 @@ std::optional<size_t> health_rank_at(std::string_view text, size_t offset) {
   return std::nullopt;
 }
 
+// Returns the route that a Next.js App Router or Pages Router file serves
+// ("app/api/health/route.js" -> "/api/health"), or an empty string.
+std::string next_route(std::string_view path) {
+  for (std::string_view root : {"src/app/", "app/"}) {
+    if (!starts_with(path, root)) continue;
+    size_t slash = path.rfind('/');
+    std::string_view name = path.substr(slash + 1);
+    if (!starts_with(name, "route.")) return {};
+    return "/" + std::string(path.substr(root.size(), slash - root.size()));
+  }
+  for (std::string_view root : {"src/pages/", "pages/"}) {
+    if (!starts_with(path, root)) continue;
+    std::string_view rest = path.substr(root.size());
+    return "/" + std::string(rest.substr(0, rest.rfind('.')));
+  }
+  return {};
+}
+
 }  // namespace
 
 void detect_ports(const RepoFiles& files, Analysis& analysis) {
@@ -238,6 +256,13 @@ void detect_health_check(const RepoFiles& files, Analysis& analysis) {
   Evidence best_evidence;
   for (const std::string& path : files.paths()) {
     if (!is_code_file(path) || path.find("test") != std::string::npos) continue;
+    std::string route = next_route(path);
+    for (size_t rank = 0; rank < std::size(kHealthPaths) && !route.empty(); ++rank) {
+      if (route == kHealthPaths[rank] && (!best_rank || rank < *best_rank)) {
+        best_rank = rank;
+        best_evidence = whole_file(path, "serves " + route);
+      }
+    }
     const std::string* text = files.read(path);
     if (!text) continue;
     for (size_t offset = text->find_first_of("\"'`"); offset != std::string::npos;
