@@ -2,7 +2,7 @@
 
 // A dependency graph of named nodes, generic over what the nodes stand for.
 // The walker (walker.h) runs an action per node in dependency order; the AWS
-// layer builds graphs of resources, but nothing here knows about AWS.
+// layer builds graphs of resources, but nothing here depends on AWS.
 //
 // Thread safety: a Graph is built by one thread; once built, its const
 // methods may be called from any number of threads.

@@ -13,11 +13,10 @@
 // what it can). The cancel flag stops new starts the same way.
 //
 // Thread safety: walk() may be called from any thread and blocks until every
-// node it started has finished. The action runs on worker threads, several at
-// once, so it must be safe to call concurrently for different nodes; it is
-// never called twice for one node. on_event calls never overlap each other
-// (the walker serializes them), but they come from worker threads, and they
-// must not call walk() on the same graph recursively to wait for it.
+// node it started has finished. The action runs on several worker threads at
+// once, so it must be safe to call concurrently for different nodes. It is
+// never called twice for one node. on_event calls never overlap each other,
+// because the walker serializes them, but they come from worker threads.
 
 #include <atomic>
 #include <chrono>

@@ -141,8 +141,8 @@ Status judge_unlocked_record(std::string_view deployment_id, const LockHolder& p
   if (!holder_is_local(previous)) {
     if (options.force) return ok_unit();
     return fail(make_error("state.lock_unverifiable",
-                           fmt::format("Deployment {} is recorded as locked by {}, on another host or before a "
-                                       "reboot, so this host cannot check whether it still runs.",
+                           fmt::format("Deployment {} is recorded as locked by {} on another host, so this host "
+                                       "cannot check whether it still runs.",
                                        deployment_id, previous.describe()),
                            "Make sure no hivemind command runs on that host for this deployment, then run again "
                            "with --force-unlock."));
@@ -177,10 +177,11 @@ LockHolder current_process_holder(std::string command) {
   return holder;
 }
 
-bool holder_is_local(const LockHolder& holder) { return holder.host == host_name() && holder.boot_id == boot_id(); }
+bool holder_is_local(const LockHolder& holder) { return holder.host == host_name(); }
 
 bool holder_is_alive(const LockHolder& holder) {
-  if (!holder_is_local(holder) || holder.pid <= 0) return false;
+  // After a reboot (another boot id) no process of the old boot runs.
+  if (!holder_is_local(holder) || holder.boot_id != boot_id() || holder.pid <= 0) return false;
   const std::uint64_t ticks = process_start_ticks(holder.pid);
   return ticks != 0 && ticks == holder.start_ticks;
 }

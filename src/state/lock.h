@@ -5,17 +5,19 @@
 //
 // Design: flock(LOCK_EX | LOCK_NB) on <state_dir>/<id>/deployment.lock is the
 // authority. The kernel releases it when the holding process exits for any
-// reason, SIGKILL included. The holder writes who it is (pid, host, command,
-// start time, process start ticks, boot id) into the file, so that a refused
-// process can name the holder, and so that a lock file left with a record but
-// no flock can be judged:
+// reason, SIGKILL included. The holder writes a record of itself (pid,
+// host, command, start time, process start ticks, boot id) into the file. A
+// process that is refused the lock names the holder from that record. A
+// record left in a file whose flock is free is judged as follows:
 //   - same host and boot, and the pid is gone or now belongs to a process that
 //     started at another time: the holder died; the lock is taken over
 //     automatically and the takeover is logged at warning level;
 //   - the recorded process is still alive but holds no flock (the file was
 //     removed and recreated under it, say): the lock is refused;
-//   - another host or boot (a shared state folder): liveness cannot be checked
-//     here, so the lock is refused unless LockOptions::force is set.
+//   - same host but another boot id: the machine rebooted, so the holder is
+//     dead and the lock is taken over as above;
+//   - another host (a shared state folder): liveness cannot be checked here,
+//     so the lock is refused unless LockOptions::force is set.
 // The lock file is never deleted, because deleting it would let two processes
 // flock two different files of the same name.
 //
@@ -34,7 +36,7 @@
 
 namespace hivemind::state {
 
-// Who holds, or held, a deployment's lock.
+// The process that holds, or held, a deployment's lock.
 struct LockHolder {
   int pid = 0;
   std::string host;
@@ -48,7 +50,7 @@ struct LockHolder {
 };
 
 struct LockOptions {
-  std::string command;  // recorded for whoever is refused the lock
+  std::string command;  // recorded so that a refused process can name this holder
   // Takes over a recorded holder whose liveness cannot be checked from this
   // host. A holder on this host is judged by its pid either way.
   bool force = false;
@@ -95,7 +97,7 @@ LockHolder current_process_holder(std::string command);
 // still the one that took the lock (same pid and start ticks).
 bool holder_is_alive(const LockHolder& holder);
 
-// Returns true when `holder` was recorded on this host in its current boot.
+// Returns true when `holder` was recorded on this host (any boot).
 bool holder_is_local(const LockHolder& holder);
 
 }  // namespace hivemind::state

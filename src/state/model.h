@@ -1,8 +1,8 @@
 #pragma once
 
 // The deployment state model: plain data with no behaviour beyond string
-// conversions. The store (store.h) persists these structs; nothing here knows
-// about SQLite or AWS calls.
+// conversions. The store (store.h) persists these structs, and nothing
+// here depends on SQLite or on AWS calls.
 
 #include <chrono>
 #include <cstdint>
@@ -32,7 +32,7 @@ enum class DeploymentStatus {
   updating,
 };
 
-// Where a deployment's AWS calls go: real AWS, or the local sandbox (moto).
+// The endpoint of a deployment's AWS calls: real AWS, or the local sandbox (moto).
 enum class EndpointKind { aws, sandbox };
 
 enum class StageName { analyze, build, provision, deploy, secure, verify, monitor, report };
@@ -44,7 +44,7 @@ enum class StageOutcome { running, succeeded, failed, cancelled };
 // of every call that may have reached AWS.
 enum class ResourceStatus { creating, created, create_failed, deleting, deleted, delete_failed };
 
-// What failed last, for `hivemind status` and for the retry decision.
+// The last failure, for `hivemind status` and for the retry decision.
 struct FailureInfo {
   std::string agent;           // e.g. "provisioner"
   std::string action;          // e.g. "ec2:CreateVpc"

@@ -149,7 +149,8 @@ sqlite::SqlResult<int> current_version(sqlite::Connection& connection) {
 sqlite::SqlStatus migrate(sqlite::Connection& connection, int target_version, std::int64_t now_ms) {
   auto current = current_version(connection);
   if (!current.ok()) return fail(std::move(current).error());
-  assert(*current <= target_version && target_version <= latest_version());
+  assert(*current <= target_version);
+  assert(target_version <= latest_version());
 
   for (int version = *current + 1; version <= target_version; ++version) {
     if (auto applied = apply_one(connection, version, now_ms); !applied.ok()) return applied;

@@ -66,7 +66,8 @@ Connection& Connection::operator=(Connection&& other) noexcept {
 }
 
 Connection::~Connection() {
-  // sqlite3_close fails only with unfinalized statements, which RAII rules out.
+  // sqlite3_close fails only while statements are unfinalized. Each Statement
+  // finalizes itself when destroyed, and none outlives its Connection.
   if (handle_ != nullptr) sqlite3_close(handle_);
 }
 

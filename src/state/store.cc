@@ -213,7 +213,8 @@ Status Store::write(std::string_view operation, std::string_view deployment_id, 
   (void)connection_.exec("ROLLBACK");
   if (rejection) return fail(*std::move(rejection));
   if (outcome.error().primary_code() == SQLITE_CONSTRAINT) {
-    // The request was invalid, not the storage: nothing is lost, no latch.
+    // The schema rejected the request and SQLite rolled the statement back, so
+    // no earlier write is lost and the store does not latch.
     return fail(make_error("state.invalid_write",
                            fmt::format("State write {} for deployment {} was rejected by the schema: {}.", operation,
                                        deployment_id, outcome.error().message),

@@ -6,9 +6,10 @@
 //
 // Durability: WAL journal, synchronous=FULL and one transaction per write
 // method, so a process killed at any instant leaves the last committed write
-// intact and never a partial one. The engine calls record_intent() before each
-// AWS create call and record_deleting() before each delete call; a resumed run
-// finds what a killed run may have created through the recorded client token.
+// intact and never a partial one. The engine calls record_intent() before
+// each AWS create call and record_deleting() before each delete call. A
+// resumed run then finds what a killed run may have created by the recorded
+// client token.
 //
 // Failure policy: once a write fails (disk full, I/O error, read-only file),
 // the store latches that error and rejects every later write with it until

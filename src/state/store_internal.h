@@ -20,18 +20,18 @@ inline std::int64_t to_ms(TimePoint time) {
 
 inline TimePoint from_ms(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
 
-// Turns a failed SQLite call during `operation` into an error that says what
-// happened to `database`, what is still safe, and what to do next.
+// Turns a failed SQLite call during `operation` into an error that states
+// what happened to `database`, what is still safe, and what to do next.
 // `deployment_id` may be empty when the operation concerns no deployment.
 Error storage_error(std::string_view operation, const std::filesystem::path& database, std::string_view deployment_id,
                     const sqlite::Failure& failure);
 
-// The sentence that tells the user how to find AWS resources without state.
+// Returns the sentence on finding a deployment's AWS resources by tag.
 std::string tag_hint(std::string_view deployment_id);
 
 // A write body that rejects its request (unknown id, changed host key) stores
-// the error here and returns kRejected; the store then rolls back without
-// latching, because no storage failed.
+// the error in `slot` and returns a failure with code kRejected. The store
+// then rolls back without latching, because no storage failed.
 inline constexpr int kRejected = SQLITE_ABORT;
 
 inline sqlite::Failure reject(std::optional<Error>& slot, Error error) {

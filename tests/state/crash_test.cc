@@ -67,8 +67,9 @@ void expect_consistent(Store& store, const std::string& deployment_id, int highe
     EXPECT_EQ((*events)[static_cast<std::size_t>(i)].detail, std::to_string(i));
   }
 
-  // Rows past the last report are whole writes: an intent without a physical
-  // id, or a created row with one; no event without its created resource.
+  // Rows past the last report are whole writes. A resource is an intent
+  // without a physical id or a created row with one, and every event has its
+  // created resource.
   std::set<std::string> created;
   for (const auto& resource : *resources) {
     const std::string suffix = resource.logical_name.substr(1);

@@ -103,7 +103,8 @@ TEST(DeploymentLock, SecondProcessIsToldWhoHoldsIt) {
   EXPECT_NE(refused.error().remediation.find("kill " + std::to_string(child.pid())), std::string::npos);
 
   auto holder = read_lock_holder(dir.path(), kDeploymentId);
-  ASSERT_TRUE(holder.ok() && holder->has_value());
+  ASSERT_TRUE(holder.ok());
+  ASSERT_TRUE(holder->has_value());
   EXPECT_EQ((*holder)->pid, child.pid());
 }
 
@@ -190,6 +191,19 @@ TEST(DeploymentLock, LiveRecordedHolderWithoutFlockIsRefused) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, "state.locked");
   EXPECT_NE(refused.error().message.find("pid " + std::to_string(sleeper)), std::string::npos);
+}
+
+TEST(DeploymentLock, HolderFromEarlierBootIsStale) {
+  hivemind::testing::TempDir dir;
+  LockHolder before_reboot = current_process_holder("hivemind deploy");
+  before_reboot.boot_id = "00000000-0000-0000-0000-000000000000";
+  write_record(dir.path(), record_json(before_reboot));
+  EXPECT_FALSE(holder_is_alive(before_reboot));
+
+  auto lock = DeploymentLock::acquire(dir.path(), kDeploymentId, LockOptions{"hivemind destroy", false});
+  ASSERT_TRUE(lock.ok()) << lock.error().describe();
+  ASSERT_TRUE(lock->taken_over_from().has_value());
+  EXPECT_EQ(lock->taken_over_from()->boot_id, before_reboot.boot_id);
 }
 
 TEST(DeploymentLock, ForeignHostNeedsForce) {

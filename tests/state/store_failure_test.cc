@@ -129,7 +129,8 @@ TEST(StoreFailure, ReadOnlyFolderIsReportedToUnprivilegedUser) {
     return;
   }
 
-  // Root ignores permission bits, so a child drops to the nobody user first.
+  // Root ignores permission bits, so a child switches to the unprivileged
+  // user `nobody` (uid 65534) first.
   std::filesystem::permissions(dir.path(), std::filesystem::perms::all);
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);

@@ -188,7 +188,8 @@ TEST_F(StoreTest, WalksResourceThroughItsLifecycle) {
                                    R"({"cidr":"10.0.0.0/16"})")
                   .ok());
   auto created = store_->find_resource(deployment_.id, "vpc");
-  ASSERT_TRUE(created.ok() && created->has_value());
+  ASSERT_TRUE(created.ok());
+  ASSERT_TRUE(created->has_value());
   EXPECT_EQ((*created)->status, ResourceStatus::created);
   EXPECT_EQ((*created)->physical_id, "vpc-0abc");
   EXPECT_EQ((*created)->arn, "arn:aws:ec2:eu-west-1:1:vpc/vpc-0abc");
@@ -312,7 +313,8 @@ TEST_F(StoreTest, TrustsHostKeyOnFirstUse) {
   EXPECT_FALSE(store_->latched_error().has_value());
 
   auto stored = store_->find_host_key(deployment_.id, "i-0abc");
-  ASSERT_TRUE(stored.ok() && stored->has_value());
+  ASSERT_TRUE(stored.ok());
+  ASSERT_TRUE(stored->has_value());
   EXPECT_EQ((*stored)->fingerprint, "SHA256:first");
   EXPECT_EQ((*stored)->first_seen, key.first_seen);
   EXPECT_FALSE(store_->find_host_key(deployment_.id, "i-other")->has_value());
@@ -387,7 +389,8 @@ TEST(StoreMigration, UpgradesVersionOneDatabase) {
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->schema_version(), 2);
   auto vpc = store->find_resource(id, "vpc");
-  ASSERT_TRUE(vpc.ok() && vpc->has_value());
+  ASSERT_TRUE(vpc.ok());
+  ASSERT_TRUE(vpc->has_value());
   EXPECT_EQ((*vpc)->client_token, "tok");
   EXPECT_DOUBLE_EQ((*vpc)->estimated_monthly_cost_usd, 0.0);
   EXPECT_TRUE(store->add_verification(VerificationResult{0, id, "http_health", true, "", {}}).ok());
