@@ -69,7 +69,10 @@ void document_hints(const std::string& path, const std::string& text, std::vecto
         if (is_command_line(command)) add_hint(hints, seen, "command", command, evidence);
       }
       for (auto it = std::sregex_iterator(line.begin(), line.end(), kPort); it != std::sregex_iterator(); ++it) {
-        add_hint(hints, seen, "port", (*it)[1].matched ? it->str(1) : it->str(2), evidence);
+        std::string port = (*it)[1].matched ? it->str(1) : it->str(2);
+        // Database ports in connection examples are not the app's own.
+        if (port == "5432" || port == "3306" || port == "6379" || port == "27017") continue;
+        add_hint(hints, seen, "port", port, evidence);
       }
       for (auto it = std::sregex_iterator(line.begin(), line.end(), kVariable); it != std::sregex_iterator(); ++it) {
         add_hint(hints, seen, "variable", it->str(1), evidence);
