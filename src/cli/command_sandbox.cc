@@ -160,7 +160,7 @@ void add_sandbox_command(CLI::App& app, CommandContext& context) {
   CLI::App* status = command->add_subcommand("status", "Show moto, the daemon, hosts, proxies and databases");
   status->callback([&context, &global] { context.action = [&global] { return run_status(global); }; });
 
-  // The daemon itself, started by `up`; an empty group hides it from --help.
+  // The daemon itself, which `up` starts. An empty group hides it from --help.
   CLI::App* run = command->add_subcommand("run", "Run the sandbox daemon in the foreground")->group("");
   add_port_options(*run, *options);
   run->callback(
