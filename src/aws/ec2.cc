@@ -131,6 +131,7 @@ Instance parse_instance(pugi::xml_node node) {
   instance.key_name = text(node, "keyName");
   instance.launch_time = text(node, "launchTime");
   instance.http_tokens = text(node.child("metadataOptions"), "httpTokens");
+  instance.client_token = text(node, "clientToken");
   for (pugi::xml_node group : node.child("groupSet").children("item")) {
     instance.security_group_ids.push_back(text(group, "groupId"));
   }

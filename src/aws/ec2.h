@@ -99,8 +99,9 @@ struct Instance {
   std::string private_ip;
   std::string public_ip;  // empty without one
   std::string key_name;
-  std::string launch_time;  // ISO 8601, as AWS returns it
-  std::string http_tokens;  // metadata service: "required" means IMDSv2 only
+  std::string launch_time;   // ISO 8601, as AWS returns it
+  std::string http_tokens;   // metadata service: "required" means IMDSv2 only
+  std::string client_token;  // the RunInstances idempotency token
   std::vector<std::string> security_group_ids;
   std::vector<std::string> volume_ids;
   Tags tags;

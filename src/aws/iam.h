@@ -37,9 +37,9 @@ AwsResult<std::vector<ActionDecision>> simulate_principal_policy(AwsClient& clie
 // that SimulatePrincipalPolicy accepts: an assumed-role session
 // (arn:aws:sts::1:assumed-role/Name/session) becomes its role
 // (arn:aws:iam::1:role/Name). Other ARNs are returned unchanged.
-// NOTE: a role with a path (/service-role/...) cannot be rebuilt from the
-// session ARN, which drops the path; simulation of such a role fails and the
-// doctor falls back to probe calls.
+// NOTE: a session ARN drops the role's path (/service-role/...), so a role
+// with a path comes back wrong. Simulating it then fails, and the doctor falls
+// back to probe calls.
 std::string principal_from_caller_arn(const std::string& caller_arn);
 
 }  // namespace iam

@@ -64,7 +64,7 @@ std::string rule_arn(const ProbeContext& context) {
 }
 
 // An OpenSSH ed25519 public key line whose key is 32 zero bytes: well formed,
-// and no one holds its private key.
+// and no one has its private key.
 std::string probe_public_key() {
   std::string blob;
   auto append_string = [&blob](std::string_view text) {

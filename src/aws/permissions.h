@@ -71,8 +71,8 @@ struct ProbeContext {
 
 // Checks every required permission. `iam_client` signs for IAM's region and
 // sends to IAM's endpoint; it may be the same client as `client` where one
-// endpoint serves every service (moto). `principal_arn` is the caller from
-// STS GetCallerIdentity.
+// endpoint serves every service (moto). `caller_arn` is the ARN that STS
+// GetCallerIdentity returns.
 Report check_permissions(AwsClient& client, AwsClient& iam_client, const std::string& caller_arn,
                          const ProbeContext& context);
 
