@@ -186,6 +186,8 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, const Pr
 
   // The input is small (a credential request, at most a few lines); larger
   // input would need to be interleaved with reading the output.
+  // NOTE: this ignores SIGPIPE for the whole process, so that a child that
+  // exits without reading its input cannot kill the caller.
   signal(SIGPIPE, SIG_IGN);
   if (!options.input.empty()) {
     ssize_t written = write(input_write.get(), options.input.data(), options.input.size());
