@@ -331,10 +331,7 @@ Result<std::vector<Deployment>> Store::list_deployments() const {
   auto outcome = read("list deployments", [&](sqlite::Connection& db) {
     auto query = db.prepare(fmt::format("SELECT {} FROM deployments ORDER BY created_at_ms, id", kDeploymentColumns));
     if (!query.ok()) return sqlite::SqlStatus(fail(std::move(query).error()));
-    int rc;
-    while ((rc = query->step()) == SQLITE_ROW) list.push_back(read_deployment(*query));
-    if (rc != SQLITE_DONE) return sqlite::SqlStatus(fail(db.failure(rc)));
-    return sqlite::SqlStatus(ok_unit());
+    return internal::collect_rows(db, *query, list, read_deployment);
   });
   if (!outcome.ok()) return fail(outcome.error());
   return list;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "state/model.h"
@@ -28,6 +29,16 @@ Error storage_error(std::string_view operation, const std::filesystem::path& dat
 
 // Returns the sentence on finding a deployment's AWS resources by tag.
 std::string tag_hint(std::string_view deployment_id);
+
+// Steps `query` to the end, appending read_row(query) for every row.
+template <typename T, typename ReadRow>
+sqlite::SqlStatus collect_rows(sqlite::Connection& db, sqlite::Statement& query, std::vector<T>& rows,
+                               ReadRow read_row) {
+  int rc;
+  while ((rc = query.step()) == SQLITE_ROW) rows.push_back(read_row(query));
+  if (rc != SQLITE_DONE) return fail(db.failure(rc));
+  return ok_unit();
+}
 
 // A write body that rejects its request (unknown id, changed host key) stores
 // the error in `slot` and returns a failure with code kRejected. The store

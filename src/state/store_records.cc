@@ -13,16 +13,6 @@ using internal::from_ms;
 using internal::reject;
 using internal::to_ms;
 
-// Steps `query` to the end, appending read_row(query) for every row.
-template <typename T, typename ReadRow>
-sqlite::SqlStatus collect_rows(sqlite::Connection& db, sqlite::Statement& query, std::vector<T>& rows,
-                               ReadRow read_row) {
-  int rc;
-  while ((rc = query.step()) == SQLITE_ROW) rows.push_back(read_row(query));
-  if (rc != SQLITE_DONE) return fail(db.failure(rc));
-  return ok_unit();
-}
-
 StageRun read_stage_run(const sqlite::Statement& row) {
   StageRun run;
   run.id = row.column_int(0);
@@ -109,7 +99,7 @@ Result<std::vector<StageRun>> Store::stage_runs(std::string_view deployment_id) 
         "WHERE deployment_id=? ORDER BY id");
     if (!query.ok()) return sqlite::SqlStatus(fail(std::move(query).error()));
     query->bind(1, deployment_id);
-    return collect_rows(db, *query, runs, read_stage_run);
+    return internal::collect_rows(db, *query, runs, read_stage_run);
   });
   if (!outcome.ok()) return fail(outcome.error());
   return runs;
@@ -139,7 +129,7 @@ Result<std::vector<VerificationResult>> Store::verifications(std::string_view de
         "ORDER BY id");
     if (!query.ok()) return sqlite::SqlStatus(fail(std::move(query).error()));
     query->bind(1, deployment_id);
-    return collect_rows(db, *query, results, read_verification);
+    return internal::collect_rows(db, *query, results, read_verification);
   });
   if (!outcome.ok()) return fail(outcome.error());
   return results;
@@ -168,7 +158,7 @@ Result<std::vector<Event>> Store::events(std::string_view deployment_id) const {
         "ORDER BY id");
     if (!query.ok()) return sqlite::SqlStatus(fail(std::move(query).error()));
     query->bind(1, deployment_id);
-    return collect_rows(db, *query, list, read_event);
+    return internal::collect_rows(db, *query, list, read_event);
   });
   if (!outcome.ok()) return fail(outcome.error());
   return list;

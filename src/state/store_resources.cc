@@ -186,10 +186,7 @@ Result<std::vector<Resource>> Store::resources(std::string_view deployment_id) c
         fmt::format("SELECT {} FROM resources WHERE deployment_id=? ORDER BY creation_order", kResourceColumns));
     if (!query.ok()) return sqlite::SqlStatus(fail(std::move(query).error()));
     query->bind(1, deployment_id);
-    int rc;
-    while ((rc = query->step()) == SQLITE_ROW) list.push_back(read_resource(*query));
-    if (rc != SQLITE_DONE) return sqlite::SqlStatus(fail(db.failure(rc)));
-    return sqlite::SqlStatus(ok_unit());
+    return internal::collect_rows(db, *query, list, read_resource);
   });
   if (!outcome.ok()) return fail(outcome.error());
   return list;
