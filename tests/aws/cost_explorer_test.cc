@@ -73,7 +73,7 @@ TEST_F(CostExplorerTest, ReadsDailyCosts) {
 
 TEST_F(CostExplorerTest, FollowsNextPageToken) {
   // The second request carries NextPageToken, so moto treats it as a new
-  // request and answers with the second queued result.
+  // request and returns the second queued result.
   queue_results(json::array(
       {{{"ResultsByTime", json::array({day("2026-11-01", "2026-11-02", "1")})}, {"NextPageToken", "page-2"}},
        {{"ResultsByTime", json::array({day("2026-11-02", "2026-11-03", "2")})}}}));
