@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "common/log.h"
+#include "common/strings.h"
 #include "repo/analysis_internal.h"
 
 namespace hivemind::repo::detail {
@@ -143,7 +144,8 @@ std::string_view extension(std::string_view path) {
 
 bool is_code_file(std::string_view path) {
   std::string_view ext = extension(path);
-  if (ext.empty()) return false;
+  // Scripts without an extension in bin/, such as express-generator's bin/www.
+  if (ext.empty()) return starts_with(path, "bin/") && path.find('/', 4) == std::string_view::npos;
   if (file_name(path).find(".min.") != std::string_view::npos) return false;
   return std::find(kCodeExtensions.begin(), kCodeExtensions.end(), ext) != kCodeExtensions.end();
 }
