@@ -5,7 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
+#include "common/log.h"
 #include "support/moto_server.h"
+#include "support/temp_dir.h"
 
 namespace hivemind::aws {
 namespace {
@@ -229,6 +234,32 @@ TEST_F(AwsClientTest, CredentialsProviderIsAskedOnEveryCall) {
   ASSERT_TRUE(provided_client->query(sts_service(), "GetCallerIdentity", {}).ok());
 
   EXPECT_EQ(asked, 2);
+}
+
+TEST_F(AwsClientTest, CallsAreLoggedWithoutSecrets) {
+  testing::TempDir folder;
+  const auto log_file = folder.path() / "aws.log";
+  log::configure(log_file, spdlog::level::debug, /*echo_to_stderr=*/false);
+
+  auto put = client().json(ssm_service(), "PutParameter",
+                           {{"Name", "/hivemind/log-test"}, {"Value", "never-in-the-log"}, {"Type", "SecureString"}});
+  auto missing = client().query(ec2_service(), "DeleteVpc", {{"VpcId", "vpc-00000000000000000"}});
+  log::get("aws")->flush();
+  log::configure_stderr(spdlog::level::off);
+
+  ASSERT_TRUE(put.ok());
+  ASSERT_FALSE(missing.ok());
+  std::ifstream input(log_file);
+  std::stringstream text;
+  text << input.rdbuf();
+  const std::string logged = text.str();
+  EXPECT_NE(logged.find("ssm PutParameter: HTTP 200"), std::string::npos) << logged;
+  EXPECT_NE(logged.find("request id " + put->request_id), std::string::npos) << logged;
+  EXPECT_NE(logged.find("ec2 DeleteVpc: failed with InvalidVpcID.NotFound (HTTP 400) after 1 attempt(s)"),
+            std::string::npos)
+      << logged;
+  EXPECT_EQ(logged.find("never-in-the-log"), std::string::npos) << logged;
+  EXPECT_EQ(logged.find("AWS4-HMAC-SHA256"), std::string::npos) << logged;
 }
 
 TEST(ClientTokenTest, TokensAreDistinctVersion4Uuids) {
