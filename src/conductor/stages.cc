@@ -1,0 +1,12 @@
+#include "conductor/stages.h"
+
+namespace hivemind::conductor {
+
+std::map<state::StageName, StageFunction> available_stages() {
+  std::map<state::StageName, StageFunction> stages;
+  // Each agent adds its line here when its stage_<name>.cc exists, e.g.
+  // stages[state::StageName::deploy] = run_deploy;
+  return stages;
+}
+
+}  // namespace hivemind::conductor
