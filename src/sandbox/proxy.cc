@@ -93,6 +93,12 @@ Status ProxyManager::start() {
   auto pid = spawn_detached({"haproxy", "-W", "-db", "-f", (dir / "haproxy.cfg").string()}, dir / "haproxy.log");
   if (!pid) return fail(std::move(pid).error());
   log::get("sandbox")->info("haproxy started, pid {}", *pid);
+
+  // SIGUSR2 kills a master that has not installed its handler yet, so a
+  // reload must wait until haproxy is up: its stats socket answers then.
+  for (int attempt = 0; attempt < 100 && !query_socket(stats_socket(), "show info"); ++attempt) {
+    ::usleep(50'000);
+  }
   return write_pid_file(dir / "haproxy.pid", *pid);
 }
 
