@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "aws/cloudwatch.h"
 #include "aws/ec2.h"
 #include "aws/elbv2.h"
 #include "aws/logs.h"
@@ -189,6 +190,45 @@ class Collector {
     return ok_unit();
   }
 
+  // Dashboards are named "hivemind-<id>" and alarms "hivemind-<id>-<check>";
+  // DescribeAlarms returns no tags, so both are found by name.
+  AwsResult<Unit> collect_monitoring() {
+    std::string prefix = deployment_id_.empty() ? "hivemind-hm-" : fmt::format("hivemind-{}", deployment_id_);
+    auto dashboards = aws::cloudwatch::list_dashboards(client_, prefix);
+    if (!dashboards) return fail(dashboards.error());
+    for (const auto& dashboard : *dashboards) {
+      std::string owner = dashboard.name.substr(std::string("hivemind-").size());
+      if (!deployment_id_.empty() && owner != deployment_id_) continue;
+      add_monitoring(ResourceKind::kDashboard, dashboard.name, dashboard.arn, "dashboard", owner);
+    }
+
+    auto alarms = aws::cloudwatch::describe_alarms(client_, {}, deployment_id_.empty() ? prefix : prefix + "-");
+    if (!alarms) return fail(alarms.error());
+    for (const auto& alarm : *alarms) {
+      std::string rest = alarm.name.substr(std::string("hivemind-").size());
+      std::string owner = deployment_id_;
+      if (owner.empty()) {
+        // "hm-<app>-<6 chars>-<check>": the id ends before the last '-'.
+        size_t cut = rest.rfind('-');
+        owner = cut == std::string::npos ? rest : rest.substr(0, cut);
+      }
+      std::string check = rest.size() > owner.size() + 1 ? rest.substr(owner.size() + 1) : rest;
+      add_monitoring(ResourceKind::kAlarm, alarm.name, alarm.arn, "alarm_" + check, owner);
+    }
+    return ok_unit();
+  }
+
+  void add_monitoring(ResourceKind kind, const std::string& name, const std::string& arn,
+                      const std::string& logical_name, const std::string& owner) {
+    DiscoveredResource resource;
+    resource.kind = kind_name(kind);
+    resource.physical_id = name;
+    resource.arn = arn;
+    resource.logical_name = logical_name;
+    resource.deployment_id = owner;
+    found_.push_back(std::move(resource));
+  }
+
   std::vector<DiscoveredResource> take() { return std::move(found_); }
 
  private:
@@ -202,7 +242,7 @@ class Collector {
 AwsResult<std::vector<DiscoveredResource>> discover(aws::AwsClient& client, const std::string& deployment_id) {
   Collector collector(client, deployment_id);
   for (auto step : {&Collector::collect_ec2, &Collector::collect_load_balancing, &Collector::collect_databases,
-                    &Collector::collect_named}) {
+                    &Collector::collect_named, &Collector::collect_monitoring}) {
     AwsResult<Unit> collected = (collector.*step)();
     if (!collected) return fail(collected.error());
   }

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <thread>
 
+#include "aws/cloudwatch.h"
 #include "aws/ec2.h"
 #include "aws/elbv2.h"
 #include "aws/logs.h"
@@ -44,6 +45,7 @@ constexpr std::initializer_list<const char*> kNotFoundCodes = {
     "DBInstanceNotFoundFault",
     "DBSubnetGroupNotFoundFault",
     "DBSubnetGroupNotFound",
+    "ResourceNotFound",  // CloudWatch DeleteDashboards of a dashboard that is gone
 };
 
 // Codes that mean something else still uses the resource, which goes away
@@ -225,6 +227,10 @@ Status delete_resource(InfraContext& context, const state::Resource& resource) {
       return step.run([&] { return aws::ssm::delete_parameter(client, id); });
     case ResourceKind::kDbSubnetGroup:
       return step.run([&] { return aws::rds::delete_subnet_group(client, id); });
+    case ResourceKind::kDashboard:
+      return step.run([&] { return aws::cloudwatch::delete_dashboards(client, {id}); });
+    case ResourceKind::kAlarm:
+      return step.run([&] { return aws::cloudwatch::delete_alarms(client, {id}); });
   }
   return ok_unit();
 }

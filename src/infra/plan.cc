@@ -32,6 +32,8 @@ constexpr std::array kKindNames = {
     KindName{ResourceKind::kLoadBalancer, "elasticloadbalancing:loadbalancer"},
     KindName{ResourceKind::kTargetGroup, "elasticloadbalancing:targetgroup"},
     KindName{ResourceKind::kListener, "elasticloadbalancing:listener"},
+    KindName{ResourceKind::kDashboard, "cloudwatch:dashboard"},
+    KindName{ResourceKind::kAlarm, "cloudwatch:alarm"},
 };
 
 constexpr const char* kVpcCidr = "10.0.0.0/16";

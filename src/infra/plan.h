@@ -31,6 +31,10 @@ enum class ResourceKind {
   kLoadBalancer,
   kTargetGroup,
   kListener,
+  // Created by the monitor stage, outside the plan; listed here so that
+  // rollback, destroy and discovery delete and find them.
+  kDashboard,
+  kAlarm,
 };
 
 // "ec2:vpc", "rds:db-instance", ... as stored in state and shown to users.
