@@ -1,7 +1,6 @@
 #include "cli/app.h"
 
 #include <CLI/CLI.hpp>
-
 #include <cstdlib>
 #include <iostream>
 
@@ -42,6 +41,9 @@ int run(int argc, char** argv) {
   add_doctor_command(app, context);
   add_analyze_command(app, context);
   add_build_command(app, context);
+  add_deploy_command(app, context);
+  add_lifecycle_commands(app, context);
+  add_status_commands(app, context);
 
   try {
     app.parse(argc, argv);

@@ -5,7 +5,6 @@
 // action runs after the whole command line has parsed.
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 
 #include "cli/options.h"
@@ -32,6 +31,16 @@ void add_doctor_command(CLI::App& app, CommandContext& context);
 
 // Adds `build`: builds a repository into a versioned artifact in the state folder.
 void add_build_command(CLI::App& app, CommandContext& context);
+
+// Adds `deploy`: runs a deployment through the Conductor, or prints its plan
+// with --what-if.
+void add_deploy_command(CLI::App& app, CommandContext& context);
+
+// Adds `retry`, `rollback`, `destroy`, `janitor` and `update`.
+void add_lifecycle_commands(CLI::App& app, CommandContext& context);
+
+// Adds `status`, `list`, `logs` and `report`: views of the local state.
+void add_status_commands(CLI::App& app, CommandContext& context);
 
 // Adds `sandbox up | down | status`: the local rehearsal of AWS (needs root).
 void add_sandbox_command(CLI::App& app, CommandContext& context);

@@ -1,0 +1,203 @@
+// `hivemind status | list | logs | report`: read-only views of the local
+// state. They make no AWS call, so they answer at once and offline.
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/deployment_view.h"
+#include "cli/ui.h"
+#include "state/paths.h"
+#include "state/store.h"
+
+namespace hivemind::cli {
+namespace {
+
+struct StatusFlags {
+  std::string deployment_id;
+  bool report = false;
+};
+
+std::unique_ptr<state::Store> open_store(const GlobalOptions& global, Ui& ui, const std::string& command) {
+  state::StoreOptions options;
+  options.state_dir = global.state_dir;
+  auto store = state::Store::open(options);
+  if (!store) {
+    ui.error(fmt::format("hivemind {}: {}", command, store.error().describe()));
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
+// Copies a file to standard output; false when it cannot be read.
+bool print_file(const std::filesystem::path& file) {
+  std::ifstream input(file, std::ios::binary);
+  if (!input) return false;
+  std::cout << input.rdbuf() << std::flush;
+  return true;
+}
+
+int print_table(const GlobalOptions& global, Ui& ui, state::Store& store) {
+  auto deployments = store.list_deployments();
+  if (!deployments) {
+    ui.error("hivemind status: " + deployments.error().describe());
+    return kExitFailure;
+  }
+  if (global.json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const state::Deployment& deployment : *deployments) list.push_back(deployment_json(store, deployment));
+    std::cout << list.dump(2) << "\n";
+    return kExitSuccess;
+  }
+  if (deployments->empty()) {
+    ui.info(fmt::format("No deployments in {}. Start one with `hivemind deploy <repo>`.", global.state_dir));
+    return kExitSuccess;
+  }
+  ui.info(fmt::format("{:<30} {:<16} {:<13} {:<10} {:>5}  {}", "ID", "APP", "STATUS", "STAGE", "AGE", "URL"));
+  for (const state::Deployment& deployment : *deployments) {
+    std::string stage;
+    auto runs = store.stage_runs(deployment.id);
+    if (runs && !runs->empty()) stage = std::string(state::to_string(runs->back().stage));
+    auto url = store.attribute(deployment.id, "url");
+    ui.info(fmt::format("{:<30} {:<16} {:<13} {:<10} {:>5}  {}", deployment.id, deployment.app_name,
+                        state::to_string(deployment.status), stage, format_age(deployment.created_at),
+                        url && *url ? **url : "-"));
+  }
+  return kExitSuccess;
+}
+
+void print_stage_runs(Ui& ui, const std::vector<state::StageRun>& runs) {
+  ui.info("Stages:");
+  for (const state::StageRun& run : runs) {
+    std::string duration = run.finished_at ? format_duration(run.duration()) : "running";
+    ui.info(fmt::format("  {:<10} attempt {}  {:<10} {}", state::to_string(run.stage), run.attempt,
+                        state::to_string(run.outcome), duration));
+  }
+}
+
+void print_details(Ui& ui, state::Store& store, const state::Deployment& deployment) {
+  nlohmann::json json = deployment_json(store, deployment);
+  ui.info(fmt::format("Deployment {} ({})", deployment.id, deployment.app_name));
+  ui.info(fmt::format("  Status:  {}", state::to_string(deployment.status)));
+  ui.info(fmt::format("  Target:  {}, region {}", state::to_string(deployment.endpoint_kind), deployment.region));
+  if (json.contains("url")) ui.info(fmt::format("  URL:     {}", json["url"].get<std::string>()));
+  if (deployment.failed_stage && deployment.failure) {
+    ui.info(fmt::format("  Failed:  {} stage, {}: {}", state::to_string(*deployment.failed_stage),
+                        deployment.failure->agent, deployment.failure->message));
+  }
+
+  auto runs = store.stage_runs(deployment.id);
+  if (runs && !runs->empty()) print_stage_runs(ui, *runs);
+
+  auto resources = store.resources(deployment.id);
+  if (resources && !resources->empty()) {
+    ui.info(fmt::format("Resources (about ${:.2f} a month):", monthly_cost_usd(*resources)));
+    for (const state::Resource& resource : *resources) {
+      ui.info(fmt::format("  {:<28} {:<26} {:<24} {:<13} ${:.2f}", resource.logical_name, resource.kind,
+                          resource.physical_id, state::to_string(resource.status),
+                          resource.estimated_monthly_cost_usd));
+    }
+  }
+
+  auto checks = store.verifications(deployment.id);
+  if (checks && !checks->empty()) {
+    ui.info("Verification:");
+    for (const state::VerificationResult& check : *checks) {
+      ui.info(fmt::format("  {} {:<36} {}", check.passed ? "pass" : "FAIL", check.check, check.detail));
+    }
+  }
+}
+
+int run_status(const GlobalOptions& global, const StatusFlags& flags) {
+  Ui ui(!global.no_color, global.json);
+  auto store = open_store(global, ui, "status");
+  if (!store) return kExitFailure;
+  if (flags.deployment_id.empty()) return print_table(global, ui, *store);
+
+  auto deployment = store->find_deployment(flags.deployment_id);
+  if (!deployment) {
+    ui.error("hivemind status: " + deployment.error().describe());
+    return kExitFailure;
+  }
+  if (flags.report) {
+    auto report = store->attribute(flags.deployment_id, "report_path");
+    if (!report || !*report || !print_file(**report)) {
+      ui.error(fmt::format("hivemind status --report: deployment {} has no readable report. Run `hivemind report {}`.",
+                           flags.deployment_id, flags.deployment_id));
+      return kExitFailure;
+    }
+    return kExitSuccess;
+  }
+  if (global.json) {
+    std::cout << deployment_json(*store, *deployment).dump(2) << "\n";
+  } else {
+    print_details(ui, *store, *deployment);
+  }
+  return kExitSuccess;
+}
+
+int run_logs(const GlobalOptions& global, const StatusFlags& flags) {
+  Ui ui(!global.no_color, false);
+  if (!state::is_valid_deployment_id(flags.deployment_id)) {
+    ui.error(fmt::format("hivemind logs: \"{}\" is not a deployment id. Run `hivemind list` to see the ids.",
+                         flags.deployment_id));
+    return kExitFailure;
+  }
+  std::filesystem::path file = state::deployment_paths(global.state_dir, flags.deployment_id).logs / "hivemind.log";
+  if (!print_file(file)) {
+    ui.error(
+        fmt::format("hivemind logs: no log at {}. Check the id with `hivemind list` and --state-dir.", file.string()));
+    return kExitFailure;
+  }
+  return kExitSuccess;
+}
+
+int run_report(const GlobalOptions& global, const StatusFlags& flags) {
+  Ui ui(!global.no_color, global.json);
+  // TODO: call the report writer once src/report has one; it is empty in this build.
+  ui.error(
+      fmt::format("hivemind report {}: not available in this build: the report writer does not exist yet. "
+                  "`hivemind status {}` shows the deployment's state.",
+                  flags.deployment_id, flags.deployment_id));
+  return kExitFailure;
+}
+
+}  // namespace
+
+void add_status_commands(CLI::App& app, CommandContext& context) {
+  auto status_flags = std::make_shared<StatusFlags>();
+  CLI::App* status = app.add_subcommand("status", "Show one deployment, or a table of all of them");
+  status->add_option("id", status_flags->deployment_id, "Deployment id (default: all deployments)");
+  status->add_flag("--report", status_flags->report, "Print the deployment's report file")
+      ->needs(status->get_option("id"));
+  status->callback([&context, status_flags] {
+    context.action = [&context, status_flags] { return run_status(context.global, *status_flags); };
+  });
+
+  auto list_flags = std::make_shared<StatusFlags>();
+  CLI::App* list = app.add_subcommand("list", "List the deployments in the state folder");
+  list->callback([&context, list_flags] {
+    context.action = [&context, list_flags] { return run_status(context.global, *list_flags); };
+  });
+
+  auto logs_flags = std::make_shared<StatusFlags>();
+  CLI::App* logs = app.add_subcommand("logs", "Print a deployment's own log");
+  logs->add_option("id", logs_flags->deployment_id, "Deployment id")->required();
+  logs->callback([&context, logs_flags] {
+    context.action = [&context, logs_flags] { return run_logs(context.global, *logs_flags); };
+  });
+
+  auto report_flags = std::make_shared<StatusFlags>();
+  CLI::App* report = app.add_subcommand("report", "Write a deployment's report again");
+  report->add_option("id", report_flags->deployment_id, "Deployment id")->required();
+  report->callback([&context, report_flags] {
+    context.action = [&context, report_flags] { return run_report(context.global, *report_flags); };
+  });
+}
+
+}  // namespace hivemind::cli
