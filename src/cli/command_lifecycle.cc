@@ -173,7 +173,7 @@ Result<bool> final_snapshot_choice(Ui& ui, const GlobalOptions& global, const Li
   for (const infra::DiscoveredResource& resource : preview.untracked)
     has_database |= resource.kind == "rds:db-instance";
   if (!has_database) return false;
-  if (global.yes) return true;  // keeping the data is the safe answer
+  if (global.yes) return true;  // keeping the data is the safe default
   return ui.confirm("Take a final snapshot of the database before deleting it?", false);
 }
 
@@ -219,8 +219,8 @@ int run_destroy(const GlobalOptions& global, const LifecycleFlags& flags) {
   return print_teardown(ui, global, *summary, "destroy", flags.deployment_id);
 }
 
-// Orphans: tagged resources whose deployment the state does not know, or
-// knows as failed, rolled back or destroyed. Keyed by deployment id.
+// Orphans: tagged resources whose deployment is missing from the state, or
+// recorded there as failed, rolled back or destroyed. Keyed by deployment id.
 std::map<std::string, std::vector<infra::DiscoveredResource>> find_orphans(
     conductor::Conductor& conductor, const std::vector<infra::DiscoveredResource>& tagged) {
   std::map<std::string, std::vector<infra::DiscoveredResource>> orphans;

@@ -1,5 +1,5 @@
 // `hivemind status | list | logs | report`: read-only views of the local
-// state. They make no AWS call, so they answer at once and offline.
+// state. They make no AWS call, so they work offline and return at once.
 
 #include <fmt/format.h>
 

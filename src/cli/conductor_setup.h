@@ -18,7 +18,7 @@ enum class TargetChoice { kAuto, kSandbox, kAws };
 // Parses "auto", "sandbox" or "aws"; nullopt for anything else.
 std::optional<TargetChoice> parse_target_choice(std::string_view text);
 
-// Where the AWS calls of a command go, and the line that tells the user.
+// Where the AWS calls of a command go, and the line printed for the user.
 struct ResolvedTarget {
   conductor::Target target = conductor::Target::kAws;
   aws::ClientConfig client_config;
@@ -30,11 +30,12 @@ struct ResolvedTarget {
 // runs), otherwise AWS with the credentials, region and endpoints that
 // aws::resolve_settings() finds. In sandbox mode every service goes to the
 // sandbox's moto with dummy credentials, in us-east-1 unless --region.
-// With `look_up_account`, an AWS target asks STS for the account id.
+// With `look_up_account`, an AWS target calls sts:GetCallerIdentity for the
+// account id.
 Result<ResolvedTarget> resolve_target(const GlobalOptions& global, TargetChoice choice, bool look_up_account);
 
-// Builds the ConductorSetup: state folder, target, client configuration,
-// every available stage and the app-stopping step when this build has one.
+// Builds the ConductorSetup: state folder, target, client configuration and
+// every stage that conductor::available_stages() returns.
 conductor::ConductorSetup make_conductor_setup(const GlobalOptions& global, const ResolvedTarget& target,
                                                conductor::ConductorEventSink on_event, std::string command_line);
 
