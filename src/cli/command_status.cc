@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/deployment_view.h"
 #include "cli/ui.h"
+#include "report/report.h"
 #include "state/paths.h"
 #include "state/store.h"
 
@@ -159,12 +160,20 @@ int run_logs(const GlobalOptions& global, const StatusFlags& flags) {
 
 int run_report(const GlobalOptions& global, const StatusFlags& flags) {
   Ui ui(!global.no_color, global.json);
-  // TODO: call the report writer once src/report has one; it is empty in this build.
-  ui.error(
-      fmt::format("hivemind report {}: not available in this build: the report writer does not exist yet. "
-                  "`hivemind status {}` shows the deployment's state.",
-                  flags.deployment_id, flags.deployment_id));
-  return kExitFailure;
+  auto store = open_store(global, ui, "report");
+  if (!store) return kExitFailure;
+
+  Result<std::filesystem::path> written = report::write_report(*store, flags.deployment_id);
+  if (!written) {
+    ui.error("hivemind report: " + written.error().describe());
+    return kExitFailure;
+  }
+  if (global.json) {
+    std::cout << nlohmann::json{{"report_path", written->string()}}.dump(2) << "\n";
+  } else {
+    ui.success(fmt::format("Report of {} written to {}", flags.deployment_id, written->string()));
+  }
+  return kExitSuccess;
 }
 
 }  // namespace

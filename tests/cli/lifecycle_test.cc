@@ -180,6 +180,10 @@ TEST_F(LifecycleTest, FailedDeployCleansUpAfterItself) {
   nlohmann::json status = hivemind_json({"status", id}, 0);
   EXPECT_EQ(status["status"], "rolled_back");
   EXPECT_FALSE(hivemind({"logs", id}).output.empty());
+
+  nlohmann::json report = hivemind_json({"report", id}, 0);
+  std::filesystem::path report_path = report["report_path"].get<std::string>();
+  EXPECT_NE(read_text(report_path).find(id), std::string::npos);
 }
 
 TEST_F(LifecycleTest, KeptDeploymentRetriesAndDestroysByTag) {
@@ -228,13 +232,16 @@ TEST_F(LifecycleTest, StatusOfEmptyStateSaysHowToStart) {
   EXPECT_EQ(hivemind({"logs", "hm-nothing-aaaaaa"}).exit_code, 1);
 }
 
-TEST_F(LifecycleTest, ReportAndUpdateSayTheyAreUnavailable) {
-  CommandRun report = hivemind({"report", "hm-nothing-aaaaaa"});
-  EXPECT_EQ(report.exit_code, 1);
-  EXPECT_NE(report.errors.find("not available in this build"), std::string::npos) << report.errors;
+TEST_F(LifecycleTest, UpdateSaysItIsUnavailable) {
   CommandRun update = hivemind({"update", "hm-nothing-aaaaaa"});
   EXPECT_EQ(update.exit_code, 1);
   EXPECT_NE(update.errors.find("not available in this build"), std::string::npos) << update.errors;
+}
+
+TEST_F(LifecycleTest, ReportOfUnknownDeploymentFails) {
+  CommandRun report = hivemind({"report", "hm-nothing-aaaaaa"});
+  EXPECT_EQ(report.exit_code, 1);
+  EXPECT_NE(report.errors.find("hm-nothing-aaaaaa"), std::string::npos) << report.errors;
 }
 
 }  // namespace
