@@ -63,7 +63,38 @@ Result<ResolvedTarget> aws_target(const GlobalOptions& global, bool look_up_acco
   return resolved;
 }
 
+// The host of an endpoint URL, e.g. "127.0.0.1" for "http://127.0.0.1:5000/".
+std::string url_host(std::string_view url) {
+  size_t start = url.find("://");
+  start = start == std::string_view::npos ? 0 : start + 3;
+  std::string_view rest = url.substr(start);
+  if (!rest.empty() && rest.front() == '[') return std::string(rest.substr(1, rest.find(']') - 1));
+  return std::string(rest.substr(0, rest.find_first_of(":/")));
+}
+
+bool ends_with(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+// A stage that would connect to a deployed host, replaced because the AWS
+// target is an emulator whose addresses are invented and belong to others.
+conductor::StageFunction refuse_emulated_hosts(std::string endpoint) {
+  return [endpoint](conductor::StageContext& context) -> Status {
+    return fail(make_error(
+        "cli.emulator_without_sandbox",
+        fmt::format("Deployment {} talks to an AWS emulator at {} outside the sandbox, so the addresses of its "
+                    "instances and load balancers are invented and HiveMind does not connect to them.",
+                    context.deployment.id, endpoint),
+        "Start the sandbox (`hivemind sandbox up`) and deploy with --target sandbox, or use real AWS endpoints."));
+  };
+}
+
 }  // namespace
+
+bool is_aws_endpoint(std::string_view url) {
+  std::string host = url_host(url);
+  return ends_with(host, ".amazonaws.com") || ends_with(host, ".amazonaws.com.cn") || ends_with(host, ".api.aws");
+}
 
 std::optional<TargetChoice> parse_target_choice(std::string_view text) {
   if (text == "auto") return TargetChoice::kAuto;
@@ -95,8 +126,15 @@ conductor::ConductorSetup make_conductor_setup(const GlobalOptions& global, cons
   setup.client_config = target.client_config;
   setup.on_event = std::move(on_event);
   setup.stages = conductor::available_stages();
-  // NOTE: stop_app stays empty because stages.h declares no app-stopping
-  // step yet; teardowns then delete the hosts without stopping the app first.
+  // NOTE: stop_app stays empty because no app-stopping step is committed
+  // yet, so teardowns delete the hosts without stopping the app first.
+
+  std::string ec2_endpoint = target.client_config.endpoint_for(aws::ec2_service());
+  if (target.target == conductor::Target::kAws && !is_aws_endpoint(ec2_endpoint)) {
+    for (state::StageName stage : {state::StageName::deploy, state::StageName::secure, state::StageName::verify}) {
+      setup.stages[stage] = refuse_emulated_hosts(ec2_endpoint);
+    }
+  }
   setup.command_line = std::move(command_line);
   return setup;
 }

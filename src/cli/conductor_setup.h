@@ -35,9 +35,17 @@ struct ResolvedTarget {
 Result<ResolvedTarget> resolve_target(const GlobalOptions& global, TargetChoice choice, bool look_up_account);
 
 // Builds the ConductorSetup: state folder, target, client configuration and
-// every stage that conductor::available_stages() returns.
+// every stage that conductor::available_stages() returns. On an AWS target
+// whose EC2 endpoint is not an AWS one (an emulator such as a test's moto),
+// the deploy, secure and verify stages are replaced by a failure, because
+// the emulator's instance and load balancer addresses are invented and
+// must never be connected to; the sandbox maps them to local stand-ins.
 conductor::ConductorSetup make_conductor_setup(const GlobalOptions& global, const ResolvedTarget& target,
                                                conductor::ConductorEventSink on_event, std::string command_line);
+
+// Returns whether an endpoint URL's host is AWS's own (*.amazonaws.com,
+// *.amazonaws.com.cn or *.api.aws).
+bool is_aws_endpoint(std::string_view url);
 
 // Sends the log to <state_dir>/<id>/logs/hivemind.log, or to
 // <state_dir>/hivemind.log when `deployment_id` is empty. Debug level with
