@@ -7,12 +7,14 @@
 #include <libpq-fe.h>
 #include <mysql.h>
 #include <mysqld_error.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <memory>
 #include <string>
 
 #include "verify/overwatch.h"
+#include "verify/socket_connect.h"
 
 namespace hivemind::verify {
 namespace {
@@ -53,7 +55,7 @@ Diagnosis classify_mysql(unsigned int code, const std::string& message) {
     return Diagnosis::kAuthFailed;
   }
   if (contains(message, "timed out") || contains(message, "(110)")) return Diagnosis::kTimedOut;
-  if (code == CR_CONN_HOST_ERROR && contains(message, "(111)")) return Diagnosis::kRefused;
+  if (contains(message, "(111)")) return Diagnosis::kRefused;
   return Diagnosis::kUnreachable;
 }
 
@@ -114,7 +116,16 @@ CheckResult check_mysql(CheckResult result, const DatabaseCheck& check) {
                          check.database.empty() ? nullptr : check.database.c_str(), check.port, nullptr,
                          0) == nullptr) {
     std::string message = mysql_error(connection.get());
-    result.diagnosis = classify_mysql(mysql_errno(connection.get()), message);
+    unsigned int code = mysql_errno(connection.get());
+    result.diagnosis = classify_mysql(code, message);
+    if (code == CR_CONN_HOST_ERROR || code == CR_CONNECTION_ERROR) {
+      // Connector/C 3.3 reports a refused connection as errno 115
+      // (EINPROGRESS) from its non-blocking connect, so a plain TCP connect
+      // tells refused from timed out.
+      ConnectOutcome probe = connect_with_timeout(check.host, check.port, check.timeout);
+      if (probe.fd >= 0) close(probe.fd);
+      if (probe.fd < 0) result.diagnosis = probe.diagnosis;
+    }
     result.detail = fmt::format("MySQL login as {} to {}:{}/{} failed: {} ({}).{}", check.user, check.host, check.port,
                                 check.database, message, diagnosis_name(result.diagnosis), advice(result.diagnosis));
     return result;
