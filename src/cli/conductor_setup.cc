@@ -78,7 +78,7 @@ bool ends_with(std::string_view text, std::string_view suffix) {
 
 // A stage that would connect to a deployed host, replaced because the AWS
 // target is an emulator whose addresses are invented and belong to others.
-conductor::StageFunction refuse_emulated_hosts(std::string endpoint) {
+conductor::StageFunction reject_emulated_hosts(std::string endpoint) {
   return [endpoint](conductor::StageContext& context) -> Status {
     return fail(make_error(
         "cli.emulator_without_sandbox",
@@ -132,7 +132,7 @@ conductor::ConductorSetup make_conductor_setup(const GlobalOptions& global, cons
   std::string ec2_endpoint = target.client_config.endpoint_for(aws::ec2_service());
   if (target.target == conductor::Target::kAws && !is_aws_endpoint(ec2_endpoint)) {
     for (state::StageName stage : {state::StageName::deploy, state::StageName::secure, state::StageName::verify}) {
-      setup.stages[stage] = refuse_emulated_hosts(ec2_endpoint);
+      setup.stages[stage] = reject_emulated_hosts(ec2_endpoint);
     }
   }
   setup.command_line = std::move(command_line);
