@@ -15,4 +15,15 @@ namespace hivemind::conductor {
 // missing here makes the Conductor fail the deployment with a clear error.
 std::map<state::StageName, StageFunction> available_stages();
 
+// Dan the Deployer (stage_deploy.cc): installs the artifact on the instance
+// over SSH, starts it and registers the instance in the target group.
+Status run_deploy(StageContext& context);
+// Stops the app on the instance before a teardown; ConductorSetup::stop_app.
+Status stop_app(StageContext& context);
+
+// Creates the dashboard and alarms (stage_monitor.cc).
+Status run_monitor(StageContext& context);
+// Writes <state_dir>/<id>/report/report.txt from state (stage_report.cc).
+Status run_report(StageContext& context);
+
 }  // namespace hivemind::conductor
