@@ -7,6 +7,7 @@
 
 #include "common/strings.h"
 #include "repo/analysis_internal.h"
+#include "repo/regex_scan.h"
 
 namespace hivemind::repo::detail {
 namespace {
@@ -126,19 +127,17 @@ After inspect_after(std::string_view rest, std::string& fallback) {
 
 void code_reads(const std::string& path, const std::string& text, std::vector<EnvRead>& out) {
   for (const ReadPattern& pattern : read_patterns()) {
-    if (text.find(pattern.required) == std::string::npos) continue;
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), pattern.pattern); it != std::sregex_iterator();
-         ++it) {
-      const std::smatch& match = *it;
+    for_each_match(text, pattern.required, pattern.pattern, [&](const std::smatch& match, size_t window_start) {
+      auto position = [&](int group) { return window_start + static_cast<size_t>(match.position(group)); };
       std::string name = match.str(1);
-      EnvRead read{name, pattern.kind, "", evidence_at(path, text, static_cast<size_t>(match.position(1)))};
+      EnvRead read{name, pattern.kind, "", evidence_at(path, text, position(1))};
       if (match.size() > 2 && match[2].matched && !trim(match.str(2)).empty()) {
         read.kind = ReadKind::kWithDefault;
         read.default_value = clean_default(name, match.str(2));
       }
       if (pattern.inspect_after) {
         std::string fallback;
-        size_t after = static_cast<size_t>(match.position(0) + match.length(0));
+        size_t after = position(0) + static_cast<size_t>(match.length(0));
         After kind = inspect_after(std::string_view(text).substr(after, 120), fallback);
         if (kind == After::kFallback) {
           read.kind = ReadKind::kWithDefault;
@@ -148,11 +147,11 @@ void code_reads(const std::string& path, const std::string& text, std::vector<En
       }
       // NOTE: a Go read counts as required unless the code tests it for "" soon after.
       if (pattern.required == std::string_view("os.Getenv")) {
-        std::string_view next = std::string_view(text).substr(static_cast<size_t>(match.position(0)), 200);
+        std::string_view next = std::string_view(text).substr(position(0), 200);
         if (next.find("== \"\"") != std::string_view::npos) read.kind = ReadKind::kOptional;
       }
       out.push_back(std::move(read));
-    }
+    });
   }
 }
 

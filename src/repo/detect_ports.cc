@@ -5,6 +5,7 @@
 
 #include "common/strings.h"
 #include "repo/analysis_internal.h"
+#include "repo/regex_scan.h"
 
 namespace hivemind::repo::detail {
 namespace {
@@ -19,8 +20,9 @@ struct PortCandidate {
   Evidence evidence;
 };
 
-// A regular expression whose first group is a port, applied to a file only
-// when `required` occurs in it: std::regex is slow, and most files have none.
+// A regular expression whose first group is a port. Every match contains
+// `required`, and the expression runs only around its occurrences
+// (for_each_match), because std::regex is slow on whole files.
 struct PortPattern {
   const char* required;
   std::regex pattern;
@@ -33,7 +35,8 @@ const std::vector<PortPattern>& code_port_patterns() {
        std::regex(R"(process\.env(?:\.PORT|\[['"]PORT['"]\])\)?(?:\s*,\s*10\s*\))?\s*(?:\|\||\?\?)\s*['"]?(\d{2,5}))")},
       {"listen", std::regex(R"(\.listen\(\s*(\d{2,5})\b)")},
       {"listen", std::regex(R"(\.listen\(\s*\{[^}]*\bport:\s*(\d{2,5}))")},
-      {"ort", std::regex(R"(\b(?:const|let|var)\s+(?:PORT|port)\s*(?::\s*number\s*)?=\s*(\d{2,5})\b)")},
+      {"PORT", std::regex(R"(\b(?:const|let|var)\s+PORT\s*(?::\s*number\s*)?=\s*(\d{2,5})\b)")},
+      {"port", std::regex(R"(\b(?:const|let|var)\s+port\s*(?::\s*number\s*)?=\s*(\d{2,5})\b)")},
       // Python.
       {"PORT", std::regex(R"((?:environ\.get|getenv)\(\s*['"]PORT['"]\s*,\s*['"]?(\d{2,5}))")},
       {"port", std::regex(R"(\.run\([^)]*\bport\s*=\s*(\d{2,5}))")},
@@ -43,7 +46,8 @@ const std::vector<PortPattern>& code_port_patterns() {
       {"port", std::regex(R"(set\s+:port,\s*(\d{2,5}))")},
       // Go and Rust address literals, and Go's `port = "8080"` fallback.
       {":", std::regex(R"re("(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\])?:(\d{2,5})")re")},
-      {"ort", std::regex(R"re(\b(?:port|PORT)\s*:?=\s*"(\d{2,5})")re")},
+      {"port", std::regex(R"re(\bport\s*:?=\s*"(\d{2,5})")re")},
+      {"PORT", std::regex(R"re(\bPORT\s*:?=\s*"(\d{2,5})")re")},
       {"0, 0, 0, 0", std::regex(R"(\[0,\s*0,\s*0,\s*0\],\s*(\d{2,5})\))")},
       // Spring Boot properties and YAML.
       {"port", std::regex(R"(server\.port\s*[=:]\s*(?:\$\{PORT:)?(\d{2,5}))")},
@@ -57,12 +61,11 @@ bool valid_port(int port) { return port > 0 && port <= 65535; }
 
 void add_matches(const std::string& path, const std::string& text, const PortPattern& pattern, PortRank rank,
                  std::vector<PortCandidate>& out) {
-  if (text.find(pattern.required) == std::string::npos) return;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), pattern.pattern); it != std::sregex_iterator(); ++it) {
-    int port = std::stoi(it->str(1));
-    if (!valid_port(port) || is_backing_service_port(port)) continue;
-    out.push_back({port, rank, evidence_at(path, text, static_cast<size_t>(it->position(1)))});
-  }
+  for_each_match(text, pattern.required, pattern.pattern, [&](const std::smatch& match, size_t window_start) {
+    int port = std::stoi(match.str(1));
+    if (!valid_port(port) || is_backing_service_port(port)) return;
+    out.push_back({port, rank, evidence_at(path, text, window_start + static_cast<size_t>(match.position(1)))});
+  });
 }
 
 void code_ports(const RepoFiles& files, std::vector<PortCandidate>& out) {
