@@ -126,14 +126,14 @@ conductor::ConductorSetup make_conductor_setup(const GlobalOptions& global, cons
   setup.client_config = target.client_config;
   setup.on_event = std::move(on_event);
   setup.stages = conductor::available_stages();
-  // NOTE: stop_app stays empty because no app-stopping step is committed
-  // yet, so teardowns delete the hosts without stopping the app first.
+  setup.stop_app = conductor::stop_app;
 
   std::string ec2_endpoint = target.client_config.endpoint_for(aws::ec2_service());
   if (target.target == conductor::Target::kAws && !is_aws_endpoint(ec2_endpoint)) {
     for (state::StageName stage : {state::StageName::deploy, state::StageName::secure, state::StageName::verify}) {
       setup.stages[stage] = reject_emulated_hosts(ec2_endpoint);
     }
+    setup.stop_app = nullptr;  // it would connect to the same invented hosts
   }
   setup.command_line = std::move(command_line);
   return setup;

@@ -35,9 +35,10 @@ struct ResolvedTarget {
 Result<ResolvedTarget> resolve_target(const GlobalOptions& global, TargetChoice choice, bool look_up_account);
 
 // Builds the ConductorSetup: state folder, target, client configuration and
-// every stage that conductor::available_stages() returns. On an AWS target
-// whose EC2 endpoint is not an AWS one (an emulator such as a test's moto),
-// the deploy, secure and verify stages are replaced by a failure, because
+// every stage that conductor::available_stages() returns, and
+// conductor::stop_app. On an AWS target whose EC2 endpoint is not an AWS one
+// (an emulator such as a test's moto), the deploy, secure and verify stages
+// are replaced by a failure and stop_app is left out, because
 // the emulator's instance and load balancer addresses are invented and
 // must never be connected to; the sandbox maps them to local stand-ins.
 conductor::ConductorSetup make_conductor_setup(const GlobalOptions& global, const ResolvedTarget& target,
