@@ -74,8 +74,15 @@ const std::string* RepoFiles::read(std::string_view path) const {
 
   std::optional<std::string> content;
   if (has(path)) {
-    std::ifstream stream(root_ / fs::path(std::string(path)), std::ios::binary);
-    std::string buffer(max_file_bytes_, '\0');
+    fs::path file = root_ / fs::path(std::string(path));
+    // Size the buffer from the file: a buffer of max_file_bytes_ for every
+    // small file costs a page-faulting fill each and keeps that capacity.
+    std::error_code size_error;
+    std::uintmax_t size = fs::file_size(file, size_error);
+    size_t to_read =
+        size_error ? max_file_bytes_ : static_cast<size_t>(std::min<std::uintmax_t>(size, max_file_bytes_));
+    std::ifstream stream(file, std::ios::binary);
+    std::string buffer(to_read, '\0');
     stream.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     buffer.resize(static_cast<size_t>(std::max<std::streamsize>(stream.gcount(), 0)));
     if (buffer.find('\0') == std::string::npos) content = std::move(buffer);
