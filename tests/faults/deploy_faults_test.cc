@@ -146,6 +146,44 @@ class DeployFaultsTest : public ::testing::Test {
     for (const auto& [name, count] : counts) EXPECT_LE(count, 1) << name << " was created " << count << " times";
   }
 
+  // Provisions and tears down kDeployments deployments of the
+  // web-with-database plan, each through its own proxy seeded from the base
+  // seed, and checks that each logical resource exists once and then not at all.
+  void deploy_many_through_faults(const std::vector<FaultKind>& kinds) {
+    TempDir state_dir;
+    auto store = open_store(state_dir.path());
+    ASSERT_NE(store, nullptr);
+
+    for (int i = 0; i < kDeployments; ++i) {
+      const unsigned seed = base_seed() + static_cast<unsigned>(i);
+      SCOPED_TRACE(replay_hint(seed));
+      const std::string id = "hm-shop-fault" + std::to_string(i);
+      FaultOptions options;
+      options.seed = seed;
+      options.rate = kFaultRate;
+      options.kinds = kinds;
+      options.delay = 50ms;
+      options.latency.scale = 0.001;
+      FaultProxy proxy(moto().endpoint(), options);
+      ASSERT_TRUE(proxy.listening());
+      auto client = moto().make_client(proxied_config(proxy));
+      create_deployment_row(*store, id);
+      auto context = make_context(*client, *store, state_dir.path(), web_with_database(id));
+
+      Result<ProvisionResult> provisioned = provision(*context);
+      ASSERT_TRUE(provisioned.ok()) << provisioned.error().describe();
+      EXPECT_TRUE(provisioned->ok()) << first_failure(provisioned->failures);
+      expect_each_once(*context);
+
+      Result<TeardownResult> removed = teardown_recorded(*context);
+      ASSERT_TRUE(removed.ok()) << removed.error().describe();
+      EXPECT_TRUE(removed->ok()) << first_failure(removed->failures);
+      EXPECT_TRUE(tagged_in_aws(id).empty());
+      EXPECT_FALSE(proxy.fault_counts().empty());
+      if (HasFailure()) return;
+    }
+  }
+
   std::unique_ptr<aws::AwsClient> direct_;
 };
 
@@ -174,32 +212,17 @@ TEST_F(DeployFaultsTest, ThrottlingUsesEachProtocolsErrorShape) {
   EXPECT_EQ(proxy->forwarded_count(), 0);
 }
 
-TEST_F(DeployFaultsTest, TwentyDeploymentsSurviveTransientFaults) {
-  TempDir state_dir;
-  auto store = open_store(state_dir.path());
-  ASSERT_NE(store, nullptr);
+// Faults that AWS sends before doing any work: the retried call is the only one.
+TEST_F(DeployFaultsTest, TwentyDeploymentsSurviveFaultsBeforeWork) {
+  deploy_many_through_faults({FaultKind::kDelay, FaultKind::kThrottle, FaultKind::kServerError, FaultKind::kUnavailable,
+                              FaultKind::kResetBefore});
+}
 
-  for (int i = 0; i < kDeployments; ++i) {
-    const unsigned seed = base_seed() + static_cast<unsigned>(i);
-    SCOPED_TRACE(replay_hint(seed));
-    const std::string id = "hm-shop-fault" + std::to_string(i);
-    auto proxy = start_proxy(seed, kFaultRate, 0.002);
-    auto client = moto().make_client(proxied_config(*proxy));
-    create_deployment_row(*store, id);
-    auto context = make_context(*client, *store, state_dir.path(), web_with_database(id));
-
-    Result<ProvisionResult> provisioned = provision(*context);
-    ASSERT_TRUE(provisioned.ok()) << provisioned.error().describe();
-    EXPECT_TRUE(provisioned->ok()) << first_failure(provisioned->failures);
-    expect_each_once(*context);
-
-    Result<TeardownResult> removed = teardown_recorded(*context);
-    ASSERT_TRUE(removed.ok()) << removed.error().describe();
-    EXPECT_TRUE(removed->ok()) << first_failure(removed->failures);
-    EXPECT_TRUE(tagged_in_aws(id).empty());
-    EXPECT_GT(proxy->fault_counts().size(), 0u);
-    if (HasFailure()) break;
-  }
+// Every fault, including a response lost after moto did the work: the retried
+// create then meets the resource that the first send made.
+TEST_F(DeployFaultsTest, TwentyDeploymentsSurviveEveryFault) {
+  deploy_many_through_faults({FaultKind::kDelay, FaultKind::kThrottle, FaultKind::kServerError, FaultKind::kUnavailable,
+                              FaultKind::kResetBefore, FaultKind::kTruncate, FaultKind::kResetAfter});
 }
 
 TEST_F(DeployFaultsTest, ExpiredCredentialsStopThenRenewedOnesResume) {
