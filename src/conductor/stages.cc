@@ -9,6 +9,8 @@ std::map<state::StageName, StageFunction> available_stages() {
   stages[state::StageName::deploy] = run_deploy;
   stages[state::StageName::monitor] = run_monitor;
   stages[state::StageName::report] = run_report;
+  stages[state::StageName::secure] = run_secure;
+  stages[state::StageName::verify] = run_verify;
   return stages;
 }
 

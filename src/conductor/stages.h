@@ -26,4 +26,11 @@ Status run_monitor(StageContext& context);
 // Writes <state_dir>/<id>/report/report.txt from state (stage_report.cc).
 Status run_report(StageContext& context);
 
+// Shawn the Sheriff (stage_secure.cc): hardens sshd and checks the
+// deployment against docs/SECURITY-RULES.md.
+Status run_secure(StageContext& context);
+// Overwatch (stage_verify.cc): checks the app, the load balancer, TLS and
+// the database login, and stores each result.
+Status run_verify(StageContext& context);
+
 }  // namespace hivemind::conductor
