@@ -1,9 +1,10 @@
-// Overwatch's stage: checks that the deployed app answers on the instance
+// Overwatch's stage: checks that the deployed app responds on the instance
 // and through the load balancer, that the database accepts the app's login,
 // and that the HTTPS certificate is valid; then stores every result.
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "common/log.h"
@@ -43,7 +44,7 @@ verify::CheckResult unresolved(const std::string& name, const Error& error) {
 }
 
 // On AWS the app's security group admits only the load balancer, so the
-// instance's own answer is read on the host itself, over SSH.
+// instance's own response is read on the host itself, over SSH.
 verify::CheckResult check_instance_over_ssh(remote::Session& session, int port, const std::string& path) {
   verify::CheckResult result;
   result.name = "http_instance";

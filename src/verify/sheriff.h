@@ -40,7 +40,7 @@ enum class RuleState {
   kPassed,
   kViolated,
   kOverridden,  // violated, but listed in the deployment's allow_rules
-  kNotChecked,  // the facts it needs were not available; `note` says why
+  kNotChecked,  // a fact it needs was not available, and `note` names it
 };
 
 struct RuleOutcome {

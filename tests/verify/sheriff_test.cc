@@ -137,7 +137,8 @@ TEST_F(SheriffMotoTest, FlagsGroupOpenedToWorldByHand) {
   ASSERT_TRUE(vpc.ok());
   auto load_balancer_group = aws::ec2::create_security_group(client(), "hm-lb", "load balancer", vpc->id, {});
   auto app_group = aws::ec2::create_security_group(client(), "hm-app", "app", vpc->id, {});
-  ASSERT_TRUE(load_balancer_group.ok() && app_group.ok());
+  ASSERT_TRUE(load_balancer_group.ok());
+  ASSERT_TRUE(app_group.ok());
   ASSERT_TRUE(aws::ec2::authorize_ingress(client(), *load_balancer_group, {ingress(443, "0.0.0.0/0")}).ok());
   ASSERT_TRUE(aws::ec2::authorize_ingress(client(), *app_group, {ingress(22, "0.0.0.0/0")}).ok());
 
