@@ -230,6 +230,37 @@ TEST_F(DeployFaultsTest, TwentyDeploymentsSurviveEveryFault) {
                               FaultKind::kResetBefore, FaultKind::kTruncate, FaultKind::kResetAfter});
 }
 
+TEST_F(DeployFaultsTest, LatencyProfileMakesWaitersWait) {
+  TempDir state_dir;
+  auto store = open_store(state_dir.path());
+  ASSERT_NE(store, nullptr);
+  auto proxy = start_proxy(base_seed(), 0.0, 0.005);
+  auto client = moto().make_client(proxied_config(*proxy));
+  create_deployment_row(*store, "hm-shop-slow00");
+  auto context = make_context(*client, *store, state_dir.path(), web_with_database("hm-shop-slow00"));
+  std::mutex waited_mutex;
+  std::map<std::string, int> waited;
+  context->on_event = [&](const ResourceEvent& event) {
+    std::lock_guard lock(waited_mutex);
+    if (event.kind == ResourceEvent::Kind::kWaiting) waited[event.resource]++;
+  };
+
+  auto provisioned = provision(*context);
+  ASSERT_TRUE(provisioned.ok()) << provisioned.error().describe();
+  ASSERT_TRUE(provisioned->ok()) << first_failure(provisioned->failures);
+  EXPECT_GT(waited["instance"], 0);
+  EXPECT_GT(waited["load_balancer"], 0);
+  EXPECT_GT(waited["database"], 0);
+
+  waited.clear();
+  auto removed = teardown_recorded(*context);
+  ASSERT_TRUE(removed.ok()) << removed.error().describe();
+  EXPECT_TRUE(removed->ok()) << first_failure(removed->failures);
+  EXPECT_GT(waited["instance"], 0);
+  EXPECT_GT(waited["database"], 0);
+  EXPECT_TRUE(tagged_in_aws("hm-shop-slow00").empty());
+}
+
 TEST_F(DeployFaultsTest, ExpiredCredentialsStopThenRenewedOnesResume) {
   TempDir state_dir;
   auto store = open_store(state_dir.path());
