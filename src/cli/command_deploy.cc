@@ -86,7 +86,7 @@ int print_plan(const infra::Plan& plan, const GlobalOptions& global, Ui& ui) {
 
   ui.info(fmt::format("Plan: {} resources (nothing was created)", plan.resources.size()));
   for (const infra::ResourceSpec& resource : plan.resources) {
-    ui.info(fmt::format("  {:<28} {:<26} {:>9}  {}", resource.name, infra::kind_name(resource.kind),
+    ui.info(fmt::format("  {:<28} {:<34} {:>9}  {}", resource.name, infra::kind_name(resource.kind),
                         fmt::format("${:.2f}", resource.cost.usd), ui.paint(resource.cost.basis, Color::kGray)));
   }
   ui.info(fmt::format("Total: about ${:.2f} a month (estimate, on-demand prices)", plan.monthly_usd()));

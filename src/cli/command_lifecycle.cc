@@ -55,7 +55,7 @@ std::unique_ptr<conductor::Conductor> open_conductor(const GlobalOptions& global
 
 void list_resources(Ui& ui, const std::vector<state::Resource>& resources) {
   for (const state::Resource& resource : resources) {
-    ui.info(fmt::format("  {:<28} {:<26} {:<24} ${:.2f}/month", resource.logical_name, resource.kind,
+    ui.info(fmt::format("  {:<28} {:<34} {:<24} ${:.2f}/month", resource.logical_name, resource.kind,
                         resource.physical_id, resource.estimated_monthly_cost_usd));
   }
 }
