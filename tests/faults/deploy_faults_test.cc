@@ -38,7 +38,7 @@ using namespace std::chrono_literals;
 // At a 20% fault rate a call fails all of its sends with probability
 // 0.2^attempts. One provision and teardown of the web-with-database plan make
 // about 160 calls (deploy_bench counted 107 and 56), so 20 of them make about
-// 3,200: with 10 attempts the expected number of calls that run out is about
+// 3,200. With 10 attempts the expected number of calls that run out is about
 // 3,200 * 1e-7, well below one in a thousand runs. With the SDKs' default of
 // 3 attempts, about 26 calls per run would fail.
 constexpr int kMaxAttempts = 10;
@@ -222,7 +222,7 @@ TEST_F(DeployFaultsTest, TwentyDeploymentsSurviveFaultsBeforeWork) { deploy_many
 
 // Every fault, including a response lost after moto did the work: the retried
 // create then meets the resource that the first send made.
-// NOTE: this fails while the provisioner treats that second answer
+// NOTE: this fails while the provisioner treats the error of that second send
 // (InvalidKeyPair.Duplicate, ResourceAlreadyExistsException,
 // InvalidSubnet.Conflict) as a failed create instead of adopting the resource.
 TEST_F(DeployFaultsTest, TwentyDeploymentsSurviveEveryFault) {
