@@ -102,7 +102,8 @@ int print_teardown(Ui& ui, const GlobalOptions& global, const conductor::Teardow
                     command, deployment_id, deployment_id));
     return kExitFailure;
   }
-  ui.info(fmt::format("Saves about ${:.2f} a month (estimate).", summary.monthly_savings_usd));
+  std::string unpriced = summary.untracked.empty() ? "" : " Resources found only by tag have no recorded cost.";
+  ui.info(fmt::format("Saves about ${:.2f} a month (estimate).{}", summary.monthly_savings_usd, unpriced));
   return kExitSuccess;
 }
 
