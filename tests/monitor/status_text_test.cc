@@ -1,0 +1,44 @@
+#include "monitor/status_text.h"
+
+#include <gtest/gtest.h>
+
+namespace hivemind::monitor {
+namespace {
+
+constexpr std::int64_t kNoon = 1796385600000;  // 2026-12-04 12:00:00 UTC
+
+TEST(StatusText, LogsShowGroupsThenLines) {
+  LogsView view;
+  view.lines = {{kNoon, "INFO up"}, {kNoon + 61000, "FATAL down"}};
+  view.groups = group_errors(view.lines);
+  EXPECT_EQ(render_logs(view),
+            "fatal         x1    first 2026-12-04 12:01:01  last 2026-12-04 12:01:01  FATAL down\n"
+            "\n"
+            "2026-12-04 12:00:00  INFO up\n"
+            "2026-12-04 12:01:01  FATAL down\n");
+}
+
+TEST(StatusText, QuietLogsSayNoErrors) { EXPECT_EQ(render_logs(LogsView{}), "No errors in the window.\n\n"); }
+
+TEST(StatusText, MetricsShowLatency) {
+  MetricsView view;
+  view.metrics = {summarize("CPU", "%", {})};
+  view.latency_p50 = 0.12;
+  EXPECT_EQ(render_metrics(view),
+            "CPU              no data\n"
+            "Latency p50 0.120 s, p90 no data, p99 no data (of per-minute averages)\n");
+}
+
+TEST(StatusText, CostsAreLabelled) {
+  CostsView view;
+  view.month_to_date = CostLine{"month to date", 3.21, true};
+  view.estimates = {{"instance (ec2:instance)", 15.18, false}};
+  view.estimated_monthly_usd = 15.18;
+  EXPECT_EQ(render_costs(view),
+            "month to date                            $     3.21  (actual, Cost Explorer)\n"
+            "instance (ec2:instance)                  $    15.18  (estimate, per month)\n"
+            "run rate                                 $    15.18  (estimate, per month)\n");
+}
+
+}  // namespace
+}  // namespace hivemind::monitor
