@@ -1,7 +1,7 @@
 #pragma once
 
 // Dan the Deployer's host-side work: puts one release of an application on a
-// host over an open Session and starts it, or stops it again. It knows
+// host over an open Session and starts it, or stops it again. It uses
 // no deployment, AWS or sandbox types: the caller resolves the host,
 // reads the secrets and passes plain requests.
 //
