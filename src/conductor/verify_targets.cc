@@ -106,7 +106,9 @@ Result<remote::Session> connect_instance(StageContext& context, const RecordedRe
   }
   if (known->has_value()) options.expected_host_key_fingerprint = (*known)->fingerprint;
   options.connect_timeout = std::chrono::seconds(10);
-  options.connect_attempts = 3;
+  // The deploy stage has already waited for SSH, so one retry is enough.
+  options.connect_attempts = 2;
+  options.retry_delay = std::chrono::seconds(2);
 
   Result<remote::Session> session = remote::Session::connect(options);
   if (!session) return session;
