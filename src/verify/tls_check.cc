@@ -178,7 +178,9 @@ CheckResult check_tls(const TlsCheck& check) {
   }
 
   result = judge_certificate(std::move(result), check, ssl.get(), name);
-  SSL_shutdown(ssl.get());
+  // No close_notify: writing to a peer that has already closed raises
+  // SIGPIPE. NOTE: a peer that closes during the handshake can still raise
+  // it unless the program ignores SIGPIPE, as run_process() does once called.
   close(connected.fd);
   return result;
 }

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 
 namespace hivemind::testing {
@@ -96,6 +97,9 @@ CertificateFiles TestCa::issue(const std::string& file_stem, const CertificateSp
 }
 
 TlsServer::TlsServer(const CertificateFiles& files) {
+  // A client may close right after its handshake, and the reply write must
+  // not kill the test program.
+  std::signal(SIGPIPE, SIG_IGN);
   SSL_CTX* context = SSL_CTX_new(TLS_server_method());
   context_ = context;
   EXPECT_EQ(SSL_CTX_use_certificate_file(context, files.certificate.c_str(), SSL_FILETYPE_PEM), 1);
