@@ -188,7 +188,9 @@ Result<std::optional<CreatedResource>> find_named(InfraContext& context, const R
         }
         return fail(record_aws_failure(context, spec.name, listed.error()));
       }
-      if (listed->empty() || !belongs_to_deployment(listed->front().tags, context)) {
+      // The identifier contains the deployment id; a tag list, where the
+      // describe call returns one, must agree.
+      if (listed->empty() || (!listed->front().tags.empty() && !belongs_to_deployment(listed->front().tags, context))) {
         return std::optional<CreatedResource>();
       }
       return std::optional<CreatedResource>(CreatedResource{listed->front().id, listed->front().arn});
@@ -496,6 +498,126 @@ aws::Tags tags_for(const InfraContext& context, const ResourceSpec& spec, const 
   for (const auto& [key, value] : resource_tags(context.inputs(), spec)) tags.push_back({key, value});
   tags.push_back({kTokenTag, token});
   return tags;
+}
+
+bool is_already_exists(const Error& error) {
+  for (const char* code :
+       {"aws.InvalidKeyPair.Duplicate", "aws.ResourceAlreadyExistsException", "aws.InvalidSubnet.Conflict",
+        "aws.InvalidGroup.Duplicate", "aws.DuplicateLoadBalancerName", "aws.DuplicateTargetGroupName",
+        "aws.DuplicateListener", "aws.DBInstanceAlreadyExists", "aws.DBSubnetGroupAlreadyExists",
+        "aws.DBSubnetGroupAlreadyExistsFault", "aws.ParameterAlreadyExists", "aws.RouteAlreadyExists"}) {
+    if (error.code == code) return true;
+  }
+  return false;
+}
+
+Result<int> remove_duplicates(InfraContext& context, const ResourceSpec& spec, const std::string& token,
+                              const std::string& keep_id) {
+  aws::AwsClient& client = context.client();
+  std::vector<std::string> extra;
+  auto collect = [&](auto result, auto id_of) -> Status {
+    if (!result) return fail(record_aws_failure(context, spec.name, result.error()));
+    for (const auto& item : *result) {
+      std::string id = id_of(item);
+      if (id != keep_id) extra.push_back(id);
+    }
+    return ok_unit();
+  };
+
+  Status listed = ok_unit();
+  switch (spec.kind) {
+    case ResourceKind::kVpc:
+      listed = collect(aws::ec2::describe_vpcs(client, {}, token_filter(token)),
+                       [](const aws::ec2::Vpc& vpc) { return vpc.id; });
+      break;
+    case ResourceKind::kInternetGateway:
+      listed = collect(aws::ec2::describe_internet_gateways(client, {}, token_filter(token)),
+                       [](const aws::ec2::InternetGateway& gateway) { return gateway.id; });
+      break;
+    case ResourceKind::kRouteTable:
+      listed = collect(aws::ec2::describe_route_tables(client, {}, token_filter(token)),
+                       [](const aws::ec2::RouteTable& table) { return table.id; });
+      break;
+    case ResourceKind::kInstance: {
+      auto instances = aws::ec2::describe_instances(client, {}, token_filter(token));
+      if (!instances) return fail(record_aws_failure(context, spec.name, instances.error()));
+      for (const aws::ec2::Instance& instance : *instances) {
+        if (instance.id != keep_id && instance.state != "terminated" && instance.state != "shutting-down") {
+          extra.push_back(instance.id);
+        }
+      }
+      break;
+    }
+    case ResourceKind::kLoadBalancer: {
+      // AWS answers a second CreateLoadBalancer of the same name with the
+      // first load balancer; an emulator may make a second one.
+      auto balancers = aws::elbv2::describe_load_balancers(client, {});
+      if (!balancers) return fail(record_aws_failure(context, spec.name, balancers.error()));
+      for (const aws::elbv2::LoadBalancer& balancer : *balancers) {
+        if (balancer.name == spec.aws_name && balancer.arn != keep_id) extra.push_back(balancer.arn);
+      }
+      break;
+    }
+    case ResourceKind::kListener: {
+      Result<std::string> balancer = dependency_id(context, "load_balancer");
+      if (!balancer) return fail(balancer.error());
+      auto listeners = aws::elbv2::describe_listeners(client, *balancer);
+      if (!listeners) return fail(record_aws_failure(context, spec.name, listeners.error()));
+      int port = spec.properties.value("port", 0);
+      for (const aws::elbv2::Listener& listener : *listeners) {
+        if (listener.port == port && listener.arn != keep_id) extra.push_back(listener.arn);
+      }
+      break;
+    }
+    case ResourceKind::kTargetGroup: {
+      auto groups = aws::elbv2::describe_target_groups(client, {});
+      if (!groups) return fail(record_aws_failure(context, spec.name, groups.error()));
+      for (const aws::elbv2::TargetGroup& group : *groups) {
+        if (group.name == spec.aws_name && group.arn != keep_id) extra.push_back(group.arn);
+      }
+      break;
+    }
+    default:
+      return 0;
+  }
+  if (!listed) return fail(listed.error());
+
+  for (const std::string& id : extra) {
+    log::get("provisioner")->warn("{}: deleting duplicate {} made by a resent create call", spec.name, id);
+    aws::AwsResult<Unit> removed = ok_unit();
+    switch (spec.kind) {
+      case ResourceKind::kVpc:
+        removed = aws::ec2::delete_vpc(client, id);
+        break;
+      case ResourceKind::kInternetGateway:
+        removed = aws::ec2::delete_internet_gateway(client, id);
+        break;
+      case ResourceKind::kRouteTable:
+        removed = aws::ec2::delete_route_table(client, id);
+        break;
+      case ResourceKind::kInstance: {
+        auto terminated = aws::ec2::terminate_instances(client, {id});
+        if (!terminated) removed = fail(terminated.error());
+        break;
+      }
+      case ResourceKind::kLoadBalancer:
+        removed = aws::elbv2::delete_load_balancer(client, id);
+        break;
+      case ResourceKind::kTargetGroup:
+        removed = aws::elbv2::delete_target_group(client, id);
+        break;
+      case ResourceKind::kListener:
+        removed = aws::elbv2::delete_listener(client, id);
+        break;
+      default:
+        break;
+    }
+    // A resent delete whose first send worked answers "not found".
+    if (!removed && removed.error().code.find("NotFound") == std::string::npos) {
+      return fail(record_aws_failure(context, spec.name, removed.error()));
+    }
+  }
+  return static_cast<int>(extra.size());
 }
 
 Result<std::optional<CreatedResource>> find_existing(InfraContext& context, const ResourceSpec& spec,

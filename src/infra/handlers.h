@@ -28,6 +28,19 @@ struct CreatedResource {
 Result<std::optional<CreatedResource>> find_existing(InfraContext& context, const ResourceSpec& spec,
                                                      const std::string& token);
 
+// Deletes every resource carrying `token` except `keep_id`. A create whose
+// response was lost and that the client sent again can make two resources
+// where AWS gives the kind no unique name and ignores or lacks a client
+// token (VPCs, internet gateways; route tables, instances, load balancers
+// and target groups on emulators that ignore ClientToken or names). Returns
+// how many it deleted.
+Result<int> remove_duplicates(InfraContext& context, const ResourceSpec& spec, const std::string& token,
+                              const std::string& keep_id);
+
+// True when a create failed because the resource exists already, as happens
+// when a create whose response was lost is sent again.
+bool is_already_exists(const Error& error);
+
 // Sends the create call, with every tag in the call itself.
 Result<CreatedResource> create_resource(InfraContext& context, const ResourceSpec& spec, const std::string& token);
 

@@ -128,6 +128,19 @@ Status provision_one(InfraContext& context, const std::string& name) {
   } else {
     context.emit({ResourceEvent::Kind::kCreating, name, kind_name(spec->kind), "", spec->aws_name, elapsed()});
     Result<CreatedResource> made = create_resource(context, *spec, token);
+    if (!made && is_already_exists(made.error())) {
+      // An earlier send of this create reached AWS and its response was
+      // lost: adopt what it made.
+      Result<std::optional<CreatedResource>> found = find_existing(context, *spec, token);
+      if (found && found->has_value()) {
+        made = **found;
+        outcome = ResourceEvent::Kind::kAdopted;
+      }
+    }
+    if (made) {
+      Result<int> removed = remove_duplicates(context, *spec, token, made->physical_id);
+      if (!removed) return fail(removed.error());
+    }
     if (!made) {
       std::optional<ResourceFailure> failure = context.last_failure(name);
       // A create call that may have reached AWS keeps its intent, so that the

@@ -221,10 +221,8 @@ TEST_F(DeployFaultsTest, ThrottlingUsesEachProtocolsErrorShape) {
 TEST_F(DeployFaultsTest, TwentyDeploymentsSurviveFaultsBeforeWork) { deploy_many_through_faults(kFaultsBeforeWork); }
 
 // Every fault, including a response lost after moto did the work: the retried
-// create then meets the resource that the first send made.
-// NOTE: this fails while the provisioner treats the error of that second send
-// (InvalidKeyPair.Duplicate, ResourceAlreadyExistsException,
-// InvalidSubnet.Conflict) as a failed create instead of adopting the resource.
+// create then meets the resource that the first send made, and the
+// provisioner must adopt it or delete the extra copy.
 TEST_F(DeployFaultsTest, TwentyDeploymentsSurviveEveryFault) {
   deploy_many_through_faults({FaultKind::kDelay, FaultKind::kThrottle, FaultKind::kServerError, FaultKind::kUnavailable,
                               FaultKind::kResetBefore, FaultKind::kTruncate, FaultKind::kResetAfter});
