@@ -15,6 +15,7 @@
 #include "cli/conductor_setup.h"
 #include "cli/deployment_view.h"
 #include "cli/ui.h"
+#include "infra/console.h"
 #include "infra/discovery.h"
 
 namespace hivemind::cli {
@@ -69,7 +70,7 @@ void list_untracked(Ui& ui, const std::vector<infra::DiscoveredResource>& resour
 
 // Prints what a teardown deleted and what it left, with the way out.
 int print_teardown(Ui& ui, const GlobalOptions& global, const conductor::TeardownSummary& summary,
-                   const std::string& command, const std::string& deployment_id) {
+                   const std::string& command, const std::string& deployment_id, const std::string& region) {
   if (global.json) {
     nlohmann::json deleted = nlohmann::json::array();
     for (const state::Resource& resource : summary.deleted) deleted.push_back(resource.physical_id);
@@ -94,6 +95,8 @@ int print_teardown(Ui& ui, const GlobalOptions& global, const conductor::Teardow
     auto error = summary.errors.find(resource.logical_name);
     ui.error(fmt::format("not deleted {} {} ({}): {}", resource.kind, resource.physical_id, resource.logical_name,
                          error == summary.errors.end() ? "unknown error" : error->second));
+    std::string page = infra::console_url(resource.kind, resource.physical_id, region);
+    if (!page.empty()) ui.info("    console: " + page);
   }
   if (!summary.ok()) {
     ui.info(
@@ -161,7 +164,7 @@ int run_rollback(const GlobalOptions& global, const LifecycleFlags& flags) {
     ui.error("hivemind rollback: " + summary.error().describe());
     return kExitFailure;
   }
-  return print_teardown(ui, global, *summary, "rollback", flags.deployment_id);
+  return print_teardown(ui, global, *summary, "rollback", flags.deployment_id, conductor->client().config().region);
 }
 
 // Asks whether databases get a final snapshot, unless a flag decided it.
@@ -217,7 +220,7 @@ int run_destroy(const GlobalOptions& global, const LifecycleFlags& flags) {
     return kExitFailure;
   }
   if (summary->ok() && !global.json) ui.success(fmt::format("Nothing tagged with {} remains.", flags.deployment_id));
-  return print_teardown(ui, global, *summary, "destroy", flags.deployment_id);
+  return print_teardown(ui, global, *summary, "destroy", flags.deployment_id, conductor->client().config().region);
 }
 
 // Orphans: tagged resources whose deployment is missing from the state, or
@@ -295,7 +298,10 @@ int run_janitor(const GlobalOptions& global, const LifecycleFlags& flags) {
       exit_code = kExitFailure;
       continue;
     }
-    if (print_teardown(ui, global, *summary, "destroy", deployment_id) != kExitSuccess) exit_code = kExitFailure;
+    if (print_teardown(ui, global, *summary, "destroy", deployment_id, conductor->client().config().region) !=
+        kExitSuccess) {
+      exit_code = kExitFailure;
+    }
   }
   return exit_code;
 }
