@@ -15,6 +15,7 @@
 #include "cli/deployment_view.h"
 #include "cli/ui.h"
 #include "common/log.h"
+#include "sandbox/address_map.h"
 
 namespace hivemind::cli {
 namespace {
@@ -93,10 +94,31 @@ int print_plan(const infra::Plan& plan, const GlobalOptions& global, Ui& ui) {
   return kExitSuccess;
 }
 
-void print_success(const state::Store& store, const state::Deployment& deployment, Ui& ui) {
+// In the sandbox the load balancer's DNS name is moto's invention, so the
+// address that answers is the sandbox proxy's, read from the address map.
+std::string sandbox_url(const std::string& state_dir, const std::string& url) {
+  std::string prefix = "http://";
+  if (url.rfind(prefix, 0) != 0) return {};
+  Result<sandbox::AddressMap> map = sandbox::read_address_map(sandbox::address_map_path(state_dir));
+  if (!map) return {};
+  Result<sandbox::Endpoint> proxy = map->load_balancer(url.substr(prefix.size()));
+  if (!proxy) return {};
+  return fmt::format("http://{}:{}", proxy->host, proxy->port);
+}
+
+void print_success(const state::Store& store, const state::Deployment& deployment, Ui& ui,
+                   const std::string& state_dir) {
   nlohmann::json json = deployment_json(store, deployment);
   ui.success(fmt::format("Deployment {} is deployed.", deployment.id));
-  if (json.contains("url")) ui.info(fmt::format("  URL:          {}", json["url"].get<std::string>()));
+  if (json.contains("url")) {
+    std::string url = json["url"].get<std::string>();
+    std::string local = deployment.endpoint_kind == state::EndpointKind::sandbox ? sandbox_url(state_dir, url) : "";
+    if (local.empty()) {
+      ui.info(fmt::format("  URL:          {}", url));
+    } else {
+      ui.info(fmt::format("  URL:          {} (the sandbox load balancer for {})", local, url));
+    }
+  }
   if (json.contains("ssh_command")) ui.info(fmt::format("  SSH:          {}", json["ssh_command"].get<std::string>()));
   if (json.contains("monthly_cost_usd")) {
     ui.info(fmt::format("  Monthly cost: about ${:.2f} (estimate)", json["monthly_cost_usd"].get<double>()));
@@ -155,7 +177,7 @@ int run_deploy(const GlobalOptions& global, const DeployFlags& flags) {
     json["ok"] = deployed;
     std::cout << json.dump(2) << "\n";
   } else if (deployed) {
-    print_success((*conductor)->store(), *deployment, ui);
+    print_success((*conductor)->store(), *deployment, ui, global.state_dir);
   } else {
     print_failure(ui, *deployment);
   }
