@@ -36,7 +36,6 @@ int run(int argc, char** argv) {
 
   CommandAction action;
   CommandContext context{global, action};
-  add_planned_commands(app, context);
   add_sandbox_command(app, context);
   add_doctor_command(app, context);
   add_analyze_command(app, context);

@@ -358,8 +358,9 @@ void add_lifecycle_commands(CLI::App& app, CommandContext& context) {
   janitor->add_flag("--clean", janitor_flags->clean, "Delete the orphans after confirmation")->needs("--orphans");
 
   auto update_flags = std::make_shared<LifecycleFlags>();
-  CLI::App* update = add_command(app, context, "update", "Deploy a new version with a blue-green switch", run_update,
-                                 update_flags, true);
+  CLI::App* update = add_command(app, context, "update",
+                                 "Deploy a new version with a blue-green switch (not available in this build yet)",
+                                 run_update, update_flags, true);
   update->add_option("--version", update_flags->version, "Branch, tag or commit to deploy");
   update->add_flag("--rolling", update_flags->rolling, "Replace instances one at a time");
 }

@@ -19,10 +19,6 @@ struct CommandContext {
   CommandAction& action;  // set by the chosen subcommand's callback
 };
 
-// Adds the subcommands that exist in this build but are not implemented yet:
-// each prints which capability is missing and exits with kExitFailure.
-void add_planned_commands(CLI::App& app, CommandContext& context);
-
 // Adds `analyze`: prints a repository's analysis as text or JSON.
 void add_analyze_command(CLI::App& app, CommandContext& context);
 

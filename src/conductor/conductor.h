@@ -1,6 +1,6 @@
 #pragma once
 
-// Cornelius the Conductor: the one place that knows the order of the stages.
+// Cornelius the Conductor: the one place that holds the order of the stages.
 // It runs analyze -> build -> provision -> deploy -> secure -> verify ->
 // monitor -> report, records each stage's start, end, outcome and duration,
 // detects the failing stage, cleans up after a failure unless told not to,
@@ -43,7 +43,7 @@ struct ConductorSetup {
   std::string command_line;  // recorded in the lock, e.g. "hivemind deploy ./app"
 };
 
-// What a teardown (rollback or destroy) did.
+// The outcome of a teardown (rollback or destroy).
 struct TeardownSummary {
   std::vector<state::Resource> deleted;
   std::vector<state::Resource> remaining;  // with the error of each in `errors`
@@ -53,7 +53,7 @@ struct TeardownSummary {
   bool ok() const { return remaining.empty(); }
 };
 
-// What a teardown is about to delete, for the confirmation prompt.
+// The resources a teardown is about to delete, for the confirmation prompt.
 struct TeardownPreview {
   std::vector<state::Resource> resources;
   std::vector<infra::DiscoveredResource> untracked;
@@ -66,7 +66,7 @@ class Conductor {
 
   // Runs every stage of a new deployment. On a failure the deployment is
   // rolled back unless options.auto_cleanup is false; either way the returned
-  // deployment says what happened (status failed or rolled_back, the failed
+  // deployment records what happened (status failed or rolled_back, the failed
   // stage and the failure). An error is returned only when the deployment
   // could not even be recorded.
   Result<state::Deployment> deploy(const DeployOptions& options);

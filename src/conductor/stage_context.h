@@ -47,7 +47,7 @@ struct ConductorEvent {
 
 using ConductorEventSink = std::function<void(const ConductorEvent&)>;
 
-// Where the deployment's AWS calls go.
+// The destination of the deployment's AWS calls.
 enum class Target { kAws, kSandbox };
 
 // The options a deployment was started with; stored with the deployment so
@@ -58,7 +58,7 @@ struct DeployOptions {
   std::string ref;
   std::string app_dir;
   std::string instance_type = "t3.micro";
-  std::optional<bool> database;  // --db / --no-db; empty: as the analysis says
+  std::optional<bool> database;  // --db / --no-db; empty: as the analysis finds
   std::string certificate_arn;
   std::string ssh_cidr;  // empty: detected
   std::string ami;
@@ -84,8 +84,8 @@ struct StageContext {
   std::optional<infra::PlanInputs> plan_inputs;
   std::optional<infra::Plan> plan;
   std::unique_ptr<infra::InfraContext> infra;
-  // Set by a failing stage when it knows more than its error: the agent, the
-  // AWS action and its request id.
+  // Set by a failing stage that has more detail than its error: the agent,
+  // the AWS action and its request id.
   std::optional<state::FailureInfo> failure;
 
   void emit(ConductorEvent event) const {
@@ -99,7 +99,7 @@ struct StageContext {
 void record_event(state::Store& store, const state::Event& event);
 
 // A stage's work. The Conductor records its start, end, outcome and
-// duration; the stage only does the work and says what failed.
+// duration; the stage only does the work and returns what failed.
 using StageFunction = std::function<Status(StageContext&)>;
 
 }  // namespace hivemind::conductor

@@ -388,7 +388,7 @@ Result<CreatedResource> create_network_resource(InfraContext& context, const Res
 
 // ---- complete ------------------------------------------------------------
 
-// Treats "already there" answers as success, so that completing an adopted
+// Treats "already there" errors as success, so that completing an adopted
 // resource again is harmless.
 Status tolerate(InfraContext& context, const ResourceSpec& spec, AwsResult<Unit> result,
                 std::initializer_list<const char*> already_codes) {
@@ -549,8 +549,8 @@ Result<int> remove_duplicates(InfraContext& context, const ResourceSpec& spec, c
       break;
     }
     case ResourceKind::kLoadBalancer: {
-      // AWS answers a second CreateLoadBalancer of the same name with the
-      // first load balancer; an emulator may make a second one.
+      // AWS returns the first load balancer for a second CreateLoadBalancer
+      // of the same name, but an emulator may make a second one.
       auto balancers = aws::elbv2::describe_load_balancers(client, {});
       if (!balancers) return fail(record_aws_failure(context, spec.name, balancers.error()));
       for (const aws::elbv2::LoadBalancer& balancer : *balancers) {
@@ -612,7 +612,7 @@ Result<int> remove_duplicates(InfraContext& context, const ResourceSpec& spec, c
       default:
         break;
     }
-    // A resent delete whose first send worked answers "not found".
+    // A resent delete whose first send worked fails with "not found".
     if (!removed && removed.error().code.find("NotFound") == std::string::npos) {
       return fail(record_aws_failure(context, spec.name, removed.error()));
     }

@@ -118,7 +118,8 @@ TEST_F(ProvisionerTest, CreatesWebAppWithDatabase) {
   }
 
   auto recorded = store->find_resource("hm-shop-aaaaaa", "instance");
-  ASSERT_TRUE(recorded.ok() && recorded->has_value());
+  ASSERT_TRUE(recorded.ok());
+  ASSERT_TRUE(recorded->has_value());
   auto instances = aws::ec2::describe_instances(client(), {(*recorded)->physical_id});
   ASSERT_TRUE(instances.ok());
   ASSERT_EQ(instances->size(), 1u);
@@ -126,7 +127,8 @@ TEST_F(ProvisionerTest, CreatesWebAppWithDatabase) {
   EXPECT_EQ(instances->front().http_tokens, "required");
 
   auto database = store->find_resource("hm-shop-aaaaaa", "database");
-  ASSERT_TRUE(database.ok() && database->has_value());
+  ASSERT_TRUE(database.ok());
+  ASSERT_TRUE(database->has_value());
   auto databases = aws::rds::describe_db_instances(client(), (*database)->physical_id);
   ASSERT_TRUE(databases.ok());
   EXPECT_FALSE(databases->front().publicly_accessible);
@@ -256,7 +258,7 @@ TEST_F(ProvisionerTest, TeardownOfDiscoveredResourcesWorksWithoutState) {
 
 TEST_F(ProvisionerTest, DeletingVpcWithSubnetWaitsForSubnet) {
   // Teardown order puts subnets before their VPC; a VPC delete that comes
-  // too early answers DependencyViolation and is tried again.
+  // too early fails with DependencyViolation and is tried again.
   auto vpc = aws::ec2::create_vpc(client(), "10.9.0.0/16", {});
   ASSERT_TRUE(vpc.ok());
   auto subnet = aws::ec2::create_subnet(client(), vpc->id, "10.9.1.0/24", "us-east-1a", {});
