@@ -30,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -98,6 +99,12 @@ class Store {
   Status record_delete_failed(std::string_view deployment_id, std::string_view logical_name, std::string_view error);
   Result<std::optional<Resource>> find_resource(std::string_view deployment_id, std::string_view logical_name) const;
   Result<std::vector<Resource>> resources(std::string_view deployment_id) const;  // in creation order
+  // Gives each resource recorded under the first name of a pair the second
+  // name, pair after pair, all in one transaction: a blue-green update hands
+  // the name "instance" to the new instance this way. Rejects, changing
+  // nothing, a first name with no row or a second name that has one.
+  Status rename_resources(std::string_view deployment_id,
+                          const std::vector<std::pair<std::string, std::string>>& renames);
 
   // Verification results and the timeline, oldest first.
   Result<std::int64_t> add_verification(const VerificationResult& result);
