@@ -43,6 +43,7 @@ int run(int argc, char** argv) {
   add_deploy_command(app, context);
   add_lifecycle_commands(app, context);
   add_status_commands(app, context);
+  add_verify_command(app, context);
 
   try {
     app.parse(argc, argv);

@@ -38,6 +38,9 @@ void add_lifecycle_commands(CLI::App& app, CommandContext& context);
 // Adds `status`, `list`, `logs` and `report`: views of the local state.
 void add_status_commands(CLI::App& app, CommandContext& context);
 
+// Adds `verify`: runs Overwatch's checks again on a running deployment.
+void add_verify_command(CLI::App& app, CommandContext& context);
+
 // Adds `sandbox up | down | status`: the local rehearsal of AWS (needs root).
 void add_sandbox_command(CLI::App& app, CommandContext& context);
 

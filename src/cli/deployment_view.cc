@@ -1,6 +1,10 @@
 #include "cli/deployment_view.h"
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
+
+#include <map>
+#include <vector>
 
 namespace hivemind::cli {
 namespace {
@@ -13,6 +17,29 @@ nlohmann::json resource_json(const state::Resource& resource) {
           {"physical_id", resource.physical_id},
           {"status", state::to_string(resource.status)},
           {"estimated_monthly_cost_usd", resource.estimated_monthly_cost_usd}};
+}
+
+// The latest result of each check, in the order the checks first ran: a
+// later `hivemind verify` replaces the deploy's result of the same check.
+nlohmann::json latest_verifications_json(const state::Store& store, const std::string& deployment_id) {
+  nlohmann::json list = nlohmann::json::array();
+  auto rows = store.verifications(deployment_id);
+  if (!rows) return list;
+  std::vector<std::string> order;
+  std::map<std::string, const state::VerificationResult*> latest;
+  for (const state::VerificationResult& row : *rows) {
+    if (latest.find(row.check) == latest.end()) order.push_back(row.check);
+    latest[row.check] = &row;
+  }
+  for (const std::string& check : order) {
+    const state::VerificationResult& row = *latest[check];
+    list.push_back({{"check", row.check},
+                    {"passed", row.passed},
+                    {"detail", row.detail},
+                    {"checked_at",
+                     fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::floor<std::chrono::seconds>(row.checked_at))}});
+  }
+  return list;
 }
 
 }  // namespace
@@ -107,6 +134,7 @@ nlohmann::json deployment_json(const state::Store& store, const state::Deploymen
     json["monthly_cost_usd"] = monthly_cost_usd(*resources);
   }
   json["resources"] = resource_list;
+  json["verifications"] = latest_verifications_json(store, deployment.id);
   return json;
 }
 
