@@ -332,7 +332,7 @@ Result<Credentials> fetch_imds_credentials(const Environment& environment, HttpT
   credentials.access_key_id = body.value("AccessKeyId", "");
   credentials.secret_access_key = body.value("SecretAccessKey", "");
   credentials.session_token = body.value("Token", "");
-  credentials.source = "EC2 instance metadata, role " + role;
+  credentials.source = std::string(kImdsSourcePrefix) + role;
   credentials.expiration = parse_iso8601_utc(body.value("Expiration", ""));
   return credentials;
 }

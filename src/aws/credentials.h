@@ -93,12 +93,17 @@ Result<Profile> load_profile(const Environment& environment, std::string_view ex
 // server or AWS_EC2_METADATA_DISABLED=true.
 inline constexpr std::string_view kDefaultImdsEndpoint = "http://169.254.169.254";
 
+// How Credentials::source of credentials from the instance metadata service
+// begins; the role name follows.
+inline constexpr std::string_view kImdsSourcePrefix = "EC2 instance metadata, role ";
+
 // Fetches role credentials from the instance metadata service with IMDSv2:
 // PUT /latest/api/token, then GET the role name and the role's credentials
 // with that token. The endpoint comes from AWS_EC2_METADATA_SERVICE_ENDPOINT,
 // and the timeout from AWS_METADATA_SERVICE_TIMEOUT (seconds, default 1).
-// NOTE: there is no fallback to IMDSv1 when the token request fails, and the
-// credentials are fetched once: nothing renews them before `expiration`.
+// NOTE: there is no fallback to IMDSv1 when the token request fails. This
+// fetches once; make_imds_refreshing_provider() (credentials_refresh.h)
+// renews the credentials before `expiration`.
 Result<Credentials> fetch_imds_credentials(const Environment& environment, HttpTransport& transport);
 
 // Resolves credentials in the standard order: AWS_ACCESS_KEY_ID,

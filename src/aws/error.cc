@@ -25,7 +25,7 @@ constexpr auto kCredentialsRemedy =
     "Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile in ~/.aws/credentials, and replace the key if "
     "it was deleted or rotated.";
 
-constexpr std::array<KnownError, 28> kKnownErrors = {{
+constexpr std::array<KnownError, 29> kKnownErrors = {{
     {"AccessDenied", "The AWS identity is not allowed to call {action}.", kPermissionRemedy},
     {"AccessDeniedException", "The AWS identity is not allowed to call {action}.", kPermissionRemedy},
     {"UnauthorizedOperation", "The AWS identity is not allowed to call {action}.",
@@ -43,6 +43,10 @@ constexpr std::array<KnownError, 28> kKnownErrors = {{
      "Renew the credentials (for example `aws sso login`, or assume the role again), then run the command again."},
     {"ExpiredTokenException", "The session token of the temporary credentials has expired.",
      "Renew the credentials (for example `aws sso login`, or assume the role again), then run the command again."},
+    {"credentials.expired", "The temporary credentials expired and HiveMind could not renew them.",
+     "Check that the source named above serves new credentials (on EC2, that the instance still has its IAM role "
+     "and its metadata service answers). Then run the command again, or `hivemind retry <id>` for a failed "
+     "deployment."},
     {"RequestExpired",
      "AWS rejected the request because its time stamp is too far from AWS's clock, or its "
      "temporary credentials have expired.",

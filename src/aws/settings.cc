@@ -5,6 +5,7 @@
 #include <charconv>
 #include <utility>
 
+#include "aws/credentials_refresh.h"
 #include "common/log.h"
 #include "common/strings.h"
 
@@ -231,6 +232,19 @@ Result<ResolvedSettings> resolve_settings(const Environment& environment, const 
   logger->debug("Profile {}, region {} from {}, credentials from {}, max attempts {}", settings.profile_name,
                 settings.client.region, settings.region_source, settings.client.credentials.source,
                 settings.client.max_attempts);
+  return settings;
+}
+
+Result<ResolvedSettings> resolve_settings(const Environment& environment, const SettingsOverrides& overrides,
+                                          std::shared_ptr<HttpTransport> imds_transport) {
+  auto settings = resolve_settings(environment, overrides, imds_transport.get());
+  if (!settings.ok()) return settings;
+
+  const Credentials& credentials = settings->client.credentials;
+  if (imds_transport && credentials.expiration && credentials.source.starts_with(kImdsSourcePrefix)) {
+    settings->client.credentials_provider =
+        make_imds_refreshing_provider(credentials, environment, std::move(imds_transport));
+  }
   return settings;
 }
 

@@ -76,6 +76,13 @@ Result<std::string> resolve_retry_mode(const Environment& environment, const Pro
 Result<ResolvedSettings> resolve_settings(const Environment& environment, const SettingsOverrides& overrides,
                                           HttpTransport* imds_transport);
 
+// resolve_settings() for a long-running command: when the credentials come
+// from the instance metadata service, the client configuration also gets a
+// credentials provider that renews them through `imds_transport` before they
+// expire (make_imds_refreshing_provider()), and keeps the transport alive.
+Result<ResolvedSettings> resolve_settings(const Environment& environment, const SettingsOverrides& overrides,
+                                          std::shared_ptr<HttpTransport> imds_transport);
+
 // resolve_settings() for callers that need only the client configuration.
 Result<ClientConfig> build_client_config(const Environment& environment, const SettingsOverrides& overrides,
                                          HttpTransport* imds_transport);

@@ -45,7 +45,7 @@ Result<ResolvedTarget> aws_target(const GlobalOptions& global, bool look_up_acco
   auto transport = std::make_shared<aws::CurlTransport>();
   aws::SettingsOverrides overrides{global.profile, global.region, {}};
   Result<aws::ResolvedSettings> settings =
-      aws::resolve_settings(aws::Environment::from_process(), overrides, transport.get());
+      aws::resolve_settings(aws::Environment::from_process(), overrides, transport);
   if (!settings) return fail(settings.error());
 
   ResolvedTarget resolved;
