@@ -9,6 +9,7 @@
 #include "aws/elbv2.h"
 #include "common/log.h"
 #include "conductor/core_stages.h"
+#include "conductor/interrupted.h"
 #include "infra/provisioner.h"
 #include "state/lock.h"
 #include "state/paths.h"
@@ -276,6 +277,13 @@ Result<state::Deployment> Conductor::retry(const std::string& deployment_id) {
   StageContext& context = *loaded;
   const state::Deployment& deployment = context.deployment;
 
+  // The lock comes first: once this process holds it, a deployment still
+  // `deploying` was left by a command that died, and resumes like a failed one.
+  Result<state::DeploymentLock> lock = take_lock(setup_, deployment_id);
+  if (!lock) return fail(lock.error());
+  Result<bool> interrupted = mark_interrupted(*store_, context.deployment);
+  if (!interrupted) return fail(interrupted.error());
+
   if (deployment.status != state::DeploymentStatus::failed || !deployment.failed_stage) {
     return fail(make_error("conductor.nothing_to_retry",
                            fmt::format("Deployment {} is {}, not failed, so there is nothing to retry.", deployment_id,
@@ -293,8 +301,6 @@ Result<state::Deployment> Conductor::retry(const std::string& deployment_id) {
                     deployment_id)));
   }
 
-  Result<state::DeploymentLock> lock = take_lock(setup_, deployment_id);
-  if (!lock) return fail(lock.error());
   StageName resume_at = *deployment.failed_stage;
   context.deployment.retry_count += 1;
   context.deployment.status = state::DeploymentStatus::deploying;

@@ -1,0 +1,24 @@
+#pragma once
+
+// Deployments that a killed command left behind. A deploy or retry that dies
+// (SIGKILL, a crash, a lost machine) leaves its deployment `deploying` with
+// the stage it was in still recorded as running, and nothing else changes
+// that record: the command that could is gone.
+
+#include "common/result.h"
+#include "state/model.h"
+#include "state/store.h"
+
+namespace hivemind::conductor {
+
+// Turns a `deploying` deployment into a failed one, so that `hivemind retry`
+// resumes it: the stage run still marked running is finished as cancelled,
+// and the deployment records a failure at that stage (at the stage after
+// the last one that succeeded when none is marked running). Returns true
+// when it changed the deployment, which `deployment` then reflects, and
+// false for a deployment in any other status.
+// REQUIRES: the caller holds the deployment's lock. Holding it proves that
+// the command that set `deploying` has exited.
+Result<bool> mark_interrupted(state::Store& store, state::Deployment& deployment);
+
+}  // namespace hivemind::conductor
