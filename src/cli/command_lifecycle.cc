@@ -306,14 +306,77 @@ int run_janitor(const GlobalOptions& global, const LifecycleFlags& flags) {
   return exit_code;
 }
 
+std::string update_plan_text(const state::Deployment& deployment, const LifecycleFlags& flags) {
+  std::string target =
+      flags.version.empty() ? "its source as it is now (the ref it was deployed from)" : "ref " + flags.version;
+  if (flags.rolling) {
+    return fmt::format(
+        "Rolling update of {} (version {}) to {}: installs it in place on the serving instance and restarts the "
+        "app, so requests may fail while it restarts.",
+        deployment.id, deployment.version, target);
+  }
+  return fmt::format(
+      "Blue-green update of {} (version {}) to {}: launches a second instance (billed while both run), switches "
+      "the load balancer to it once it is healthy, then terminates the old instance.",
+      deployment.id, deployment.version, target);
+}
+
+void print_update(Ui& ui, const GlobalOptions& global, conductor::Conductor& conductor,
+                  const conductor::UpdateSummary& summary) {
+  if (global.json) {
+    nlohmann::json json = deployment_json(conductor.store(), summary.deployment);
+    json["ok"] = true;
+    json["update"] = {{"strategy", summary.strategy},
+                      {"previous_version", summary.previous_version},
+                      {"version", summary.deployment.version},
+                      {"previous_instance", summary.previous_instance},
+                      {"current_instance", summary.current_instance},
+                      {"duration_ms", summary.duration.count()}};
+    std::cout << json.dump(2) << "\n";
+    return;
+  }
+  ui.success(fmt::format("Deployment {} runs version {} on instance {} ({} update in {}).", summary.deployment.id,
+                         summary.deployment.version, summary.current_instance, summary.strategy,
+                         format_duration(summary.duration)));
+  if (summary.previous_instance != summary.current_instance) {
+    ui.info(fmt::format("Version {} on instance {} was retired.", summary.previous_version, summary.previous_instance));
+  }
+}
+
 int run_update(const GlobalOptions& global, const LifecycleFlags& flags) {
   Ui ui(!global.no_color, global.json);
-  ui.error(
-      fmt::format("hivemind update {}: not available in this build: the blue-green switch needs a second "
-                  "instance behind the load balancer, which the deployer does not create yet. To deploy a new "
-                  "version, run `hivemind destroy {}` and deploy again with --ref.",
-                  flags.deployment_id, flags.deployment_id));
-  return kExitFailure;
+  auto conductor = open_conductor(global, flags, ui, "update");
+  if (!conductor) return kExitFailure;
+
+  Result<state::Deployment> deployment = conductor->store().find_deployment(flags.deployment_id);
+  // An invalid id, an unknown one or a deployment that is not deployed gets
+  // its error from update() itself, without a question first.
+  if (deployment && deployment->status == state::DeploymentStatus::deployed) {
+    ui.info(update_plan_text(*deployment, flags));
+    Result<bool> confirmed = ui.confirm(fmt::format("Update {}?", flags.deployment_id), global.yes);
+    if (!confirmed) {
+      ui.error("hivemind update: " + confirmed.error().describe() + " Nothing was changed.");
+      return kExitFailure;
+    }
+    if (!*confirmed) {
+      ui.info("Nothing was changed.");
+      return kExitFailure;
+    }
+  }
+
+  Result<conductor::UpdateSummary> summary = conductor->update(flags.deployment_id, {flags.version, flags.rolling});
+  ui.stop_spinner();
+  if (!summary) {
+    if (global.json) {
+      std::cout
+          << nlohmann::json{{"ok", false}, {"id", flags.deployment_id}, {"error", summary.error().describe()}}.dump(2)
+          << "\n";
+    }
+    ui.error("hivemind update: " + summary.error().describe());
+    return kExitFailure;
+  }
+  print_update(ui, global, *conductor, *summary);
+  return kExitSuccess;
 }
 
 using Runner = int (*)(const GlobalOptions&, const LifecycleFlags&);
@@ -358,11 +421,16 @@ void add_lifecycle_commands(CLI::App& app, CommandContext& context) {
   janitor->add_flag("--clean", janitor_flags->clean, "Delete the orphans after confirmation")->needs("--orphans");
 
   auto update_flags = std::make_shared<LifecycleFlags>();
-  CLI::App* update = add_command(app, context, "update",
-                                 "Deploy a new version with a blue-green switch (not available in this build yet)",
-                                 run_update, update_flags, true);
-  update->add_option("--version", update_flags->version, "Branch, tag or commit to deploy");
-  update->add_flag("--rolling", update_flags->rolling, "Replace instances one at a time");
+  CLI::App* update = add_command(
+      app, context, "update",
+      "Build and deploy a new version: on a new instance behind the load balancer (blue-green), or in place",
+      run_update, update_flags, true);
+  update->add_option("--version", update_flags->version,
+                     "Branch, tag or commit of the deployment's source to deploy; default: the ref the deployment was "
+                     "made from, as it is now");
+  update->add_flag("--rolling", update_flags->rolling,
+                   "Install the new version in place on the serving instance and restart the app, keeping the "
+                   "previous release to switch back to when its health check fails");
 }
 
 }  // namespace hivemind::cli

@@ -9,6 +9,7 @@
 //
 // Thread safety: one Conductor serves one command on one thread.
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "aws/client.h"
 #include "common/result.h"
 #include "conductor/stage_context.h"
+#include "conductor/stage_deploy.h"
 #include "infra/context.h"
 #include "infra/discovery.h"
 #include "infra/plan.h"
@@ -41,6 +43,24 @@ struct ConductorSetup {
   // does not stop the teardown.
   StageFunction stop_app;
   std::string command_line;  // recorded in the lock, e.g. "hivemind deploy ./app"
+  // The deploy settings of `hivemind update`, which deploys onto instances
+  // itself; tests shorten its waits.
+  DeploySettings update_deploy;
+};
+
+struct UpdateOptions {
+  std::string version_ref;  // --version: a branch, tag or commit; empty: the ref the deployment was made from
+  bool rolling = false;     // in place on the serving instance, instead of blue-green
+};
+
+// The outcome of an update that succeeded.
+struct UpdateSummary {
+  state::Deployment deployment;
+  std::string strategy;  // "blue-green" or "rolling"
+  std::string previous_version;
+  std::string previous_instance;
+  std::string current_instance;
+  std::chrono::milliseconds duration{0};
 };
 
 // The outcome of a teardown (rollback or destroy).
@@ -92,6 +112,17 @@ class Conductor {
   // status destroyed. With `final_snapshot`, databases get a final snapshot.
   Result<TeardownSummary> destroy(const std::string& deployment_id, bool final_snapshot);
 
+  // Builds the version at options.version_ref from the deployment's recorded
+  // source and puts it in service. Blue-green: a new instance gets the
+  // release, its health is checked, the load balancer switches to it and the
+  // old instance is terminated; a failure before the switch leaves the old
+  // instance serving and removes the new one. Rolling: the serving instance
+  // gets a new release folder, and the previous release is started again
+  // when the new one fails its health check. Rejects an unknown id, or a
+  // deployment that is not deployed. On an error the deployment is deployed
+  // with the version it had, unless the error says otherwise.
+  Result<UpdateSummary> update(const std::string& deployment_id, const UpdateOptions& options);
+
   state::Store& store() { return *store_; }
   aws::AwsClient& client() { return *client_; }
 
@@ -108,6 +139,7 @@ class Conductor {
   // Rolls back a deployment whose lock this process holds already.
   Result<TeardownSummary> rollback_locked(StageContext& context);
   Status prepare_infra(StageContext& context);
+  Result<UpdateSummary> update_locked(StageContext& context, const UpdateOptions& options);
 
   ConductorSetup setup_;
   std::unique_ptr<state::Store> store_;

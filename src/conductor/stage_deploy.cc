@@ -111,8 +111,9 @@ Result<HostAddress> sandbox_host(const StageContext& context, const std::string&
   }
 }
 
-Result<HostAddress> resolve_host(StageContext& context, std::chrono::seconds map_timeout) {
-  Result<CreatedResource> instance = require_created(context, "instance");
+Result<HostAddress> resolve_host(StageContext& context, std::chrono::seconds map_timeout,
+                                 const std::string& instance_resource = "instance") {
+  Result<CreatedResource> instance = require_created(context, instance_resource);
   if (!instance) return fail(deploy_failure(context, "resolve-host", instance.error()));
   if (context.target == Target::kSandbox) {
     Result<HostAddress> host = sandbox_host(context, instance->physical_id, map_timeout);
@@ -343,12 +344,23 @@ Status register_in_target_group(StageContext& context, const std::string& instan
   if (!registered) return fail(aws_failure(context, registered.error()));
   log::get("deployer")->info("registered {} in target group {}", instance_id, arn);
 
-  if (Status healthy = wait_target_healthy(context, arn, instance_id, settings); !healthy) return healthy;
+  return wait_target_serving(context, arn, instance_id, settings);
+}
+
+}  // namespace
+
+Status wait_target_serving(StageContext& context, const std::string& target_group_arn, const std::string& instance_id,
+                           const DeploySettings& settings) {
+  if (Status healthy = wait_target_healthy(context, target_group_arn, instance_id, settings); !healthy) return healthy;
   if (context.target == Target::kSandbox) return wait_proxy_healthy(context, instance_id, settings);
   return ok_unit();
 }
 
-}  // namespace
+Status record_serving_host(StageContext& context, const std::string& version, const DeploySettings& settings) {
+  Result<HostAddress> host = resolve_host(context, settings.address_map, settings.instance_resource);
+  if (!host) return fail(host.error());
+  return record_host_attributes(context, *host, version);
+}
 
 Status run_deploy_with(StageContext& context, const DeploySettings& settings) {
   if (!context.build) {
@@ -356,7 +368,7 @@ Status run_deploy_with(StageContext& context, const DeploySettings& settings) {
                                make_error("deploy.no_artifact", "The deploy stage ran without a built artifact.",
                                           "Run `hivemind retry` so that the build stage runs first.")));
   }
-  Result<HostAddress> host = resolve_host(context, settings.address_map);
+  Result<HostAddress> host = resolve_host(context, settings.address_map, settings.instance_resource);
   if (!host) return fail(host.error());
   progress(context, fmt::format("connecting to {} ({}@{}:{})", host->instance_id, host->user, host->host, host->port));
   Result<remote::Session> session = connect_host(context, *host, settings);
@@ -366,13 +378,16 @@ Status run_deploy_with(StageContext& context, const DeploySettings& settings) {
   if (!request) return fail(request.error());
   Result<remote::ReleaseOutcome> installed = remote::install_release(*session, *request);
   if (!installed) return fail(deploy_failure(context, "ssh:install-release", installed.error()));
-  if (Status saved = record_host_attributes(context, *host, request->version); !saved) return saved;
+  if (settings.serve) {
+    if (Status saved = record_host_attributes(context, *host, request->version); !saved) return saved;
+  }
   context.emit({ConductorEvent::Kind::kNote, state::StageName::deploy, kAgent,
                 installed->previous_version.empty()
                     ? fmt::format("release {} runs on {}", request->version, host->instance_id)
                     : fmt::format("release {} runs on {}; {} is kept for rollback", request->version, host->instance_id,
                                   installed->previous_version)});
 
+  if (!settings.serve) return ok_unit();
   return register_in_target_group(context, host->instance_id, settings);
 }
 

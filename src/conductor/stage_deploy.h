@@ -31,9 +31,26 @@ struct DeploySettings {
   // least 30 s to become healthy.
   std::chrono::seconds target_health{300};
   std::chrono::milliseconds poll_interval{5'000};
+  // The instance to deploy onto, by logical name, and whether the release
+  // becomes the serving one: recorded as the deployment's release and SSH
+  // command, and registered in the target group. A blue-green update deploys
+  // onto its new instance with `serve` off and switches the load balancer
+  // itself.
+  std::string instance_resource = "instance";
+  bool serve = true;
 };
 
 Status run_deploy_with(StageContext& context, const DeploySettings& settings);
 Status stop_app_with(StageContext& context, const DeploySettings& settings);
+
+// Waits until the target group reports `instance_id` healthy and, in the
+// sandbox, until the load balancer's proxy sees it up, both bounded by
+// settings.target_health.
+Status wait_target_serving(StageContext& context, const std::string& target_group_arn, const std::string& instance_id,
+                           const DeploySettings& settings);
+
+// Records the host of settings.instance_resource as the deployment's serving
+// one: its address, its SSH command and `version` as the running release.
+Status record_serving_host(StageContext& context, const std::string& version, const DeploySettings& settings);
 
 }  // namespace hivemind::conductor

@@ -286,6 +286,21 @@ Result<ReleaseOutcome> install_release(Session& session, const ReleaseRequest& r
   return outcome;
 }
 
+Status activate_release(Session& session, const ReleaseRequest& request) {
+  Result<ReleaseLayout> layout = make_release_layout(request.app, request.version, request.base);
+  if (!layout) return fail(layout.error());
+  Result<InitSystem> init = detect_init_system(session, request.on_step);
+  if (!init) return fail(init.error());
+  log::get("deployer")->info("activating release {} of {} on {}", request.version, request.app, session.target());
+  Status switched = run_step_status(
+      session,
+      {"switch current to release " + request.version, switch_current_script(*layout),
+       "Check that " + layout->release_folder() + " still exists on the host.", false, std::chrono::seconds(60)},
+      request.on_step);
+  if (!switched) return switched;
+  return restart_and_wait(session, request, *layout, *init);
+}
+
 Status stop_release(Session& session, const StopRequest& request) {
   Result<ReleaseLayout> layout = make_release_layout(request.app, "current", request.base);
   if (!layout) return fail(layout.error());

@@ -90,6 +90,12 @@ struct ReleaseOutcome {
 // still reports the failure with the tail of the app's log.
 Result<ReleaseOutcome> install_release(Session& session, const ReleaseRequest& request);
 
+// Points `current` at release request.version, which must be installed on
+// the host already, restarts the app and waits until it runs. A rolling
+// update uses it to put the previous release back when the new one starts
+// but fails its health check. request.artifact is not used.
+Status activate_release(Session& session, const ReleaseRequest& request);
+
 struct StopRequest {
   std::string app;
   std::string base = std::string(kDefaultBaseFolder);
