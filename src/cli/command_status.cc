@@ -85,6 +85,7 @@ void print_details(Ui& ui, state::Store& store, const state::Deployment& deploym
   nlohmann::json json = deployment_json(store, deployment);
   ui.info(fmt::format("Deployment {} ({})", deployment.id, deployment.app_name));
   ui.info(fmt::format("  Status:  {}", state::to_string(deployment.status)));
+  if (!deployment.version.empty()) ui.info(fmt::format("  Version: {}", deployment.version));
   ui.info(fmt::format("  Target:  {}, region {}", state::to_string(deployment.endpoint_kind), deployment.region));
   if (json.contains("url")) ui.info(fmt::format("  URL:     {}", json["url"].get<std::string>()));
   if (deployment.failed_stage && deployment.failure) {

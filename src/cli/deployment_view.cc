@@ -108,6 +108,7 @@ nlohmann::json deployment_json(const state::Store& store, const state::Deploymen
   nlohmann::json json{{"id", deployment.id},
                       {"app", deployment.app_name},
                       {"status", state::to_string(deployment.status)},
+                      {"version", deployment.version},
                       {"region", deployment.region},
                       {"target", state::to_string(deployment.endpoint_kind)},
                       {"retry_count", deployment.retry_count}};
