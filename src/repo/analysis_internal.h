@@ -96,6 +96,9 @@ struct DockerfileInfo {
 };
 std::optional<DockerfileInfo> read_dockerfile(const RepoFiles& files);
 
+// Returns whether a package.json script runs fastify-cli's `fastify start`.
+bool runs_fastify_start(const std::string& script);
+
 // Detectors, run in this order by analyze(). Each fills its part of the
 // analysis and may read what earlier ones found.
 std::optional<AppLocation> detect_language(const RepoFiles& files);

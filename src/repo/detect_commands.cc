@@ -61,6 +61,20 @@ std::string run_script_command(const std::string& manager, const std::string& sc
   return manager + " " + (script == "start" ? "start" : "run " + script);
 }
 
+// Returns the suffix of a `run_script_command` line that passes `arguments`
+// on to the script. npm needs a `--` first; yarn, pnpm and bun do not.
+std::string script_arguments(const std::string& manager, const std::string& arguments) {
+  return manager == "npm" ? " -- " + arguments : " " + arguments;
+}
+
+// fastify-cli's `fastify start` (read in fastify-cli 8.0.2) listens on
+// localhost unless it is given an address or finds itself in a container (it
+// looks for /.dockerenv), so on an EC2 host no load balancer could reach it.
+bool needs_fastify_address(const std::string& script) {
+  static const std::regex kAddress(R"((^|\s)(-a|--address)(\s|=|$))");
+  return runs_fastify_start(script) && !std::regex_search(script, kAddress);
+}
+
 std::string node_install_command(const Analysis& analysis) {
   std::string manager = analysis.package_manager ? analysis.package_manager->value : "npm";
   bool locked = analysis.lockfile.has_value();
@@ -88,7 +102,9 @@ void node_commands(const RepoFiles& files, Analysis& analysis) {
     set_command(analysis.start_command, run_script_command(manager, "start:prod"), script_evidence("start:prod"));
   }
   if (manifest->scripts.contains("start")) {
-    set_command(analysis.start_command, run_script_command(manager, "start"), script_evidence("start"));
+    std::string command = run_script_command(manager, "start");
+    if (needs_fastify_address(manifest->scripts.at("start"))) command += script_arguments(manager, "--address 0.0.0.0");
+    set_command(analysis.start_command, command, script_evidence("start"));
   }
 }
 
@@ -246,6 +262,11 @@ void other_start(const RepoFiles& files, const std::string& framework, int port,
 }
 
 }  // namespace
+
+bool runs_fastify_start(const std::string& script) {
+  static const std::regex kFastifyStart(R"((^|[\s;&|])fastify\s+start(\s|$))");
+  return std::regex_search(script, kFastifyStart);
+}
 
 std::optional<DockerfileInfo> read_dockerfile(const RepoFiles& files) {
   const std::string* text = files.read("Dockerfile");

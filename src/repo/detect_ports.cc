@@ -90,6 +90,25 @@ void command_ports(const Analysis& analysis, std::vector<PortCandidate>& out) {
   }
 }
 
+// fastify-cli's `fastify start` (read in fastify-cli 8.0.2) listens on --port,
+// else on $PORT, else on 3000. Fastify itself has no such default: in fastify
+// 5.5's own tests, fastify.listen() without arguments takes a random free port.
+void fastify_cli_ports(const RepoFiles& files, std::vector<PortCandidate>& out) {
+  static const std::regex kPortFlag(R"((?:^|\s)(?:-p|--port)[= ]\s*(\d{2,5})\b)");
+  auto manifest = read_json_manifest(files, "package.json");
+  if (!manifest || !manifest->scripts.contains("start")) return;
+  const std::string& script = manifest->scripts.at("start");
+  if (!runs_fastify_start(script)) return;
+
+  Evidence evidence = evidence_of("package.json", manifest->text, "\"start\":");
+  std::smatch match;
+  if (std::regex_search(script, match, kPortFlag)) {
+    out.push_back({std::stoi(match.str(1)), PortRank::kStartCommand, evidence});
+  } else {
+    out.push_back({3000, PortRank::kFrameworkDefault, evidence});
+  }
+}
+
 void env_example_ports(const RepoFiles& files, std::vector<PortCandidate>& out) {
   static const std::regex kPort(R"((?:^|\n)\s*(?:export\s+)?PORT\s*=\s*['"]?(\d{2,5}))");
   for (const char* path : {".env.example", ".env.sample", ".env.template", ".env.dist"}) {
@@ -237,6 +256,7 @@ void detect_ports(const RepoFiles& files, Analysis& analysis) {
     }
   }
   command_ports(analysis, candidates);
+  fastify_cli_ports(files, candidates);
   code_ports(files, candidates);
   env_example_ports(files, candidates);
   compose_ports(files, candidates);

@@ -287,6 +287,58 @@ TEST_F(AnalysisTest, NodeFrameworksMostSpecificFirst) {
   }
 }
 
+TEST_F(AnalysisTest, FastifyCliListensOnAllAddresses) {
+  write("package.json", R"({"name":"api","scripts":{"start":"fastify start -l info app.js"},)"
+                        R"("dependencies":{"fastify":"^5.0.0","fastify-cli":"^8.0.2"}})");
+  write("app.js", "module.exports = async function (fastify, opts) {}\n");
+  Analysis analysis = run_ok();
+  ASSERT_TRUE(analysis.start_command.has_value());
+  EXPECT_EQ(analysis.start_command->value, "npm start -- --address 0.0.0.0");
+  EXPECT_EQ(analysis.start_command->evidence.line, 1);
+  ASSERT_EQ(analysis.ports.size(), 1u);
+  EXPECT_EQ(analysis.ports[0].value, 3000);
+  EXPECT_EQ(analysis.ports[0].origin, Origin::kDefault);
+  EXPECT_TRUE(analysis.web_service.value);
+}
+
+TEST_F(AnalysisTest, FastifyCliAddressKeptWhenGiven) {
+  const char* scripts[] = {"fastify start -a 0.0.0.0 app.js", "fastify start --address=:: app.js", "node server.js"};
+  for (const char* script : scripts) {
+    testing::TempDir dir;
+    std::ofstream(dir.path() / "yarn.lock") << "";
+    std::ofstream(dir.path() / "package.json")
+        << R"({"scripts":{"start":")" << script << R"("},"dependencies":{"fastify":"^5.0.0"}})";
+    Result<Analysis> analysis = analyze(dir.path(), {});
+    ASSERT_TRUE(analysis.ok()) << script;
+    ASSERT_TRUE(analysis->start_command.has_value()) << script;
+    EXPECT_EQ(analysis->start_command->value, "yarn start") << script;
+  }
+}
+
+TEST_F(AnalysisTest, FastifyCliPortFlagWins) {
+  write("package.json", R"({"scripts":{"start":"fastify start -p 4100 app.js"},"dependencies":{"fastify":"^5.0.0"}})");
+  Analysis analysis = run_ok();
+  ASSERT_EQ(analysis.ports.size(), 1u);
+  EXPECT_EQ(analysis.ports[0].value, 4100);
+  EXPECT_EQ(analysis.ports[0].origin, Origin::kDetected);
+}
+
+TEST_F(AnalysisTest, PlainFastifyGetsNoDefaultPort) {
+  write("package.json", R"({"scripts":{"start":"node server.js"},"dependencies":{"fastify":"^5.0.0"}})");
+  write("server.js", "fastify.listen({ port: 4000, host: '0.0.0.0' })\n");
+  Analysis analysis = run_ok();
+  ASSERT_EQ(analysis.ports.size(), 1u);
+  EXPECT_EQ(analysis.ports[0].value, 4000);
+}
+
+TEST_F(AnalysisTest, FastifyCliAddressWithYarn) {
+  write("yarn.lock", "");
+  write("package.json", R"({"scripts":{"start":"fastify start app.js"},"dependencies":{"fastify":"^5.0.0"}})");
+  Analysis analysis = run_ok();
+  ASSERT_TRUE(analysis.start_command.has_value());
+  EXPECT_EQ(analysis.start_command->value, "yarn start --address 0.0.0.0");
+}
+
 TEST_F(AnalysisTest, OtherFrameworks) {
   struct Case {
     const char* file;
