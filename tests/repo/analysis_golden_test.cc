@@ -83,6 +83,30 @@ INSTANTIATE_TEST_SUITE_P(Examples, AnalysisGoldenTest,
                            return name;
                          });
 
+// Apps made by generators from the npm registry (see tests/repo/generated/README.md).
+const fs::path kGenerated = fs::path(HIVEMIND_SOURCE_DIR) / "tests" / "repo" / "generated";
+
+class GeneratedAppGoldenTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(GeneratedAppGoldenTest, MatchesGoldenJson) {
+  std::string app = GetParam();
+  Result<Analysis> analysis = analyze(kGenerated / app, {});
+  ASSERT_TRUE(analysis.ok()) << analysis.error().describe();
+  std::string actual = analysis_to_json(*analysis);
+
+  fs::path golden = kGolden / ("generated-" + app + ".json");
+  if (updating_golden()) {
+    std::ofstream(golden, std::ios::binary) << actual;
+    GTEST_SKIP() << "rewrote " << golden;
+  }
+  ASSERT_TRUE(fs::exists(golden)) << golden << " is missing; run with HIVEMIND_UPDATE_GOLDEN=1 to create it";
+  EXPECT_EQ(actual, read_file(golden)) << "analysis of tests/repo/generated/" << app << " differs from " << golden;
+}
+
+INSTANTIATE_TEST_SUITE_P(Generators, GeneratedAppGoldenTest,
+                         ::testing::Values("express", "fastify", "nest", "next", "koa"),
+                         [](const ::testing::TestParamInfo<const char*>& info) { return std::string(info.param); });
+
 // Runs a command and returns its standard output and exit status.
 std::pair<std::string, int> run_command(const std::string& command) {
   std::string output;
