@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -94,6 +95,12 @@ std::vector<IngressRule> parse_ingress(pugi::xml_node permissions) {
       rule.description = text(range, "description");
       rules.push_back(std::move(rule));
     }
+    for (pugi::xml_node range : permission.child("ipv6Ranges").children("item")) {
+      IngressRule rule = base;
+      rule.cidr_block = text(range, "cidrIpv6");
+      rule.description = text(range, "description");
+      rules.push_back(std::move(rule));
+    }
     for (pugi::xml_node group : permission.child("groups").children("item")) {
       IngressRule rule = base;
       rule.source_group_id = text(group, "groupId");
@@ -142,6 +149,21 @@ Instance parse_instance(pugi::xml_node node) {
   return instance;
 }
 
+Volume parse_volume(pugi::xml_node node) {
+  Volume volume;
+  volume.id = text(node, "volumeId");
+  volume.volume_type = text(node, "volumeType");
+  volume.size_gib = int_value(node, "size");
+  volume.state = text(node, "status");
+  volume.encrypted = bool_value(node, "encrypted");
+  volume.kms_key_id = text(node, "kmsKeyId");
+  for (pugi::xml_node attachment : node.child("attachmentSet").children("item")) {
+    volume.attached_instance_ids.push_back(text(attachment, "instanceId"));
+  }
+  volume.tags = ec2_tags(node);
+  return volume;
+}
+
 // Flattens rules into IpPermissions.N, one permission per rule.
 void append_ip_permissions(QueryParams& params, const std::vector<IngressRule>& rules) {
   for (std::size_t i = 0; i < rules.size(); ++i) {
@@ -150,9 +172,11 @@ void append_ip_permissions(QueryParams& params, const std::vector<IngressRule>& 
     params.emplace_back(prefix + ".IpProtocol", rule.protocol);
     params.emplace_back(prefix + ".FromPort", std::to_string(rule.from_port));
     params.emplace_back(prefix + ".ToPort", std::to_string(rule.to_port));
+    bool ipv6 = rule.cidr_block.find(':') != std::string::npos;
+    std::string range = prefix + (ipv6 ? ".Ipv6Ranges.1" : ".IpRanges.1");
     if (!rule.cidr_block.empty()) {
-      params.emplace_back(prefix + ".IpRanges.1.CidrIp", rule.cidr_block);
-      if (!rule.description.empty()) params.emplace_back(prefix + ".IpRanges.1.Description", rule.description);
+      params.emplace_back(range + (ipv6 ? ".CidrIpv6" : ".CidrIp"), rule.cidr_block);
+      if (!rule.description.empty()) params.emplace_back(range + ".Description", rule.description);
     }
     if (!rule.source_group_id.empty()) {
       params.emplace_back(prefix + ".Groups.1.GroupId", rule.source_group_id);
@@ -169,6 +193,26 @@ std::string base64_encode(std::string_view bytes) {
                                 reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
   encoded.resize(static_cast<std::size_t>(written));
   return encoded;
+}
+
+std::optional<std::string> base64_decode(std::string_view encoded) {
+  std::string trimmed;
+  for (char c : encoded) {
+    if (c != '\n' && c != '\r' && c != ' ') trimmed += c;
+  }
+  if (trimmed.size() % 4 != 0) return std::nullopt;
+
+  std::string decoded(3 * trimmed.size() / 4, '\0');
+  int written =
+      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
+                      reinterpret_cast<const unsigned char*>(trimmed.data()), static_cast<int>(trimmed.size()));
+  if (written < 0) return std::nullopt;
+
+  // EVP_DecodeBlock counts the padding as zero bytes, so drop one per '='.
+  std::size_t padding = 0;
+  for (auto it = trimmed.rbegin(); it != trimmed.rend() && *it == '=' && padding < 2; ++it) ++padding;
+  decoded.resize(static_cast<std::size_t>(written) - padding);
+  return decoded;
 }
 
 AwsResult<Vpc> create_vpc(AwsClient& client, const std::string& cidr_block, const Tags& tags) {
@@ -395,6 +439,30 @@ AwsResult<std::vector<Instance>> terminate_instances(AwsClient& client, const st
     instances.push_back(std::move(instance));
   }
   return instances;
+}
+
+AwsResult<std::string> describe_user_data(AwsClient& client, const std::string& instance_id) {
+  AwsResult<XmlResponse> response =
+      send(client, "DescribeInstanceAttribute", {{"InstanceId", instance_id}, {"Attribute", "userData"}});
+  if (!response.ok()) return fail(std::move(response).error());
+
+  std::string encoded = text(response->result.child("userData"), "value");
+  std::optional<std::string> decoded = base64_decode(encoded);
+  if (!decoded) {
+    AwsError error;
+    error.kind = ErrorKind::kParse;
+    error.service = "ec2";
+    error.operation = "DescribeInstanceAttribute";
+    error.code = kParseMalformedResponse;
+    error.message = "the userData value of " + instance_id + " is not valid base64";
+    return fail(std::move(error));
+  }
+  return std::move(*decoded);
+}
+
+AwsResult<std::vector<Volume>> describe_volumes(AwsClient& client, const std::vector<std::string>& ids,
+                                                const std::vector<Filter>& filters) {
+  return describe_all<Volume>(client, "DescribeVolumes", "VolumeId", ids, filters, "volumeSet", parse_volume);
 }
 
 AwsResult<std::vector<AvailabilityZone>> describe_availability_zones(AwsClient& client) {

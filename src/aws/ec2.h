@@ -65,6 +65,8 @@ struct IngressRule {
   std::string protocol = "tcp";  // "tcp", "udp", "icmp" or "-1" for all
   int from_port = 0;
   int to_port = 0;
+  // IPv4 ("203.0.113.7/32") or IPv6 ("::/0"): a block with a ':' is sent
+  // and read as an Ipv6Ranges entry.
   std::string cidr_block;
   std::string source_group_id;
   std::string description;
@@ -104,6 +106,18 @@ struct Instance {
   std::string client_token;  // the RunInstances idempotency token
   std::vector<std::string> security_group_ids;
   std::vector<std::string> volume_ids;
+  Tags tags;
+};
+
+// An EBS volume, as DescribeVolumes returns it.
+struct Volume {
+  std::string id;
+  std::string volume_type;  // "gp3", "gp2", ...
+  int size_gib = 0;
+  std::string state;  // "creating", "available", "in-use", "deleting", ...
+  bool encrypted = false;
+  std::string kms_key_id;  // empty when not encrypted
+  std::vector<std::string> attached_instance_ids;
   Tags tags;
 };
 
@@ -209,6 +223,15 @@ AwsResult<std::vector<Instance>> describe_instances(AwsClient& client, const std
 // Returns each instance's state after the call ("shutting-down", ...).
 AwsResult<std::vector<Instance>> terminate_instances(AwsClient& client, const std::vector<std::string>& ids);
 
+// Returns the instance's user data (DescribeInstanceAttribute, attribute
+// userData) decoded from base64, or an empty string when it has none.
+AwsResult<std::string> describe_user_data(AwsClient& client, const std::string& instance_id);
+
+// Volumes. To list the volumes of an instance, filter by
+// {"attachment.instance-id", {instance_id}}.
+AwsResult<std::vector<Volume>> describe_volumes(AwsClient& client, const std::vector<std::string>& ids,
+                                                const std::vector<Filter>& filters = {});
+
 // Lookups
 AwsResult<std::vector<AvailabilityZone>> describe_availability_zones(AwsClient& client);
 AwsResult<std::vector<Image>> describe_images(AwsClient& client, const std::vector<std::string>& ids,
@@ -219,5 +242,7 @@ AwsResult<std::vector<Region>> describe_regions(AwsClient& client);
 // Standard Base64 (RFC 4648, with padding), as EC2 expects for UserData and
 // PublicKeyMaterial.
 std::string base64_encode(std::string_view bytes);
+// Decodes standard Base64, or returns std::nullopt on invalid input.
+std::optional<std::string> base64_decode(std::string_view encoded);
 
 }  // namespace hivemind::aws::ec2

@@ -83,20 +83,26 @@ void inspect_host(StageContext& context, verify::SecuritySnapshot& snapshot) {
   if (effective && effective->exit_status == 0) snapshot.sshd_effective_config = effective->stdout_text;
 }
 
+// Scans the state database, logs and reports for secret-looking text, and
+// for the database password when the deployment has a database. The
+// instance's user data was added by collect_aws_facts.
 void add_secret_scan(StageContext& context, verify::SecuritySnapshot& snapshot) {
+  // SQLite in WAL mode keeps recent writes in state.db-wal until a checkpoint.
+  for (const char* name : {"state.db", "state.db-wal"}) {
+    if (std::filesystem::exists(context.state_dir / name)) snapshot.files_to_scan.push_back(context.state_dir / name);
+  }
+  add_files(snapshot.files_to_scan, context.paths.logs);
+  add_files(snapshot.files_to_scan, context.paths.report);
+
   auto database = find_recorded(context, "database");
   if (!database || !database->has_value()) return;
   auto password = read_database_password(context, **database);
   if (!password) {
-    log::get("sheriff")->warn("secret scan skipped: {}", password.error().message);
+    log::get("sheriff")->warn("the database password was not read, so only patterns are searched: {}",
+                              password.error().message);
     return;
   }
   snapshot.secrets.push_back(std::move(*password));
-  snapshot.files_to_scan.push_back(context.state_dir / "state.db");
-  add_files(snapshot.files_to_scan, context.paths.logs);
-  add_files(snapshot.files_to_scan, context.paths.report);
-  // TODO: the instance's user data is not scanned; it is not recorded in
-  // state and DescribeInstanceAttribute is not in the AWS layer.
 }
 
 std::string describe_outcome(const verify::RuleOutcome& rule) {

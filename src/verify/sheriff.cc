@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "verify/secret_patterns.h"
+
 namespace hivemind::verify {
 namespace {
 
@@ -99,12 +101,28 @@ RuleOutcome judge_imds(const SecuritySnapshot& snapshot) {
   return outcome;
 }
 
-RuleOutcome judge_volumes(const SecuritySnapshot&) {
+RuleOutcome judge_volumes(const SecuritySnapshot& snapshot) {
   RuleOutcome outcome{std::string(kRuleVolumesEncrypted), "EBS volumes encrypted"};
-  outcome.fix = "Turn on EBS encryption by default for the region, then replace the instance.";
-  // TODO: DescribeInstances lists volume ids without their Encrypted flag,
-  // and HiveMind's AWS layer has no DescribeVolumes call yet.
-  outcome.note = "Not checked: the Encrypted flag needs DescribeVolumes, which HiveMind does not call yet.";
+  outcome.fix =
+      "Turn on EBS encryption by default for the region (aws ec2 enable-ebs-encryption-by-default), then replace "
+      "the instance.";
+  if (!snapshot.volumes) {
+    outcome.note = "The instance's volumes were not described.";
+    return outcome;
+  }
+  if (snapshot.volumes->empty()) {
+    outcome.note = snapshot.instances.empty() ? "No instance was described." : "No volume is attached.";
+    outcome.state = snapshot.instances.empty() ? RuleState::kNotChecked : RuleState::kPassed;
+    return outcome;
+  }
+  for (const auto& volume : *snapshot.volumes) {
+    if (volume.encrypted) continue;
+    std::string instances;
+    for (const auto& id : volume.attached_instance_ids) instances += (instances.empty() ? "" : ", ") + id;
+    outcome.violations.push_back({volume.id, fmt::format("{} (attached to {}) is not encrypted", volume.id,
+                                                         instances.empty() ? "no instance" : instances)});
+  }
+  outcome.state = outcome.violations.empty() ? RuleState::kPassed : RuleState::kViolated;
   return outcome;
 }
 
@@ -134,11 +152,22 @@ bool contains_secret(const std::string& text, const std::vector<Secret>& secrets
   return false;
 }
 
+// Adds one violation per finding in `text`. `label` names the place it was read from.
+void scan_text(RuleOutcome& outcome, const std::string& label, const std::string& text,
+               const std::vector<Secret>& secrets) {
+  if (contains_secret(text, secrets)) outcome.violations.push_back({label, label + " contains the database password"});
+  for (const auto& kind : find_secret_patterns(text)) {
+    outcome.violations.push_back({label, fmt::format("{} contains what looks like {}", label, kind)});
+  }
+}
+
 RuleOutcome judge_secrets(const SecuritySnapshot& snapshot) {
   RuleOutcome outcome{std::string(kRuleNoSecrets), "No secret in user data, state, logs or reports"};
-  outcome.fix = "Remove the file or line, rotate the secret (put a new SSM parameter value), and redeploy.";
-  if (snapshot.secrets.empty()) {
-    outcome.note = "No secret value was available to search for.";
+  outcome.fix =
+      "Remove the secret from the file or user data, rotate it (for the database password, put a new SSM "
+      "parameter value), and redeploy. Pass secrets to the app through SSM parameters, not literals.";
+  if (snapshot.secrets.empty() && snapshot.files_to_scan.empty() && snapshot.texts_to_scan.empty()) {
+    outcome.note = "Nothing was collected to scan.";
     return outcome;
   }
   for (const auto& file : snapshot.files_to_scan) {
@@ -146,14 +175,12 @@ RuleOutcome judge_secrets(const SecuritySnapshot& snapshot) {
     if (!input) continue;
     std::stringstream bytes;
     bytes << input.rdbuf();
-    if (contains_secret(bytes.str(), snapshot.secrets)) {
-      outcome.violations.push_back({file.string(), file.string() + " contains the database password"});
-    }
+    scan_text(outcome, file.string(), bytes.str(), snapshot.secrets);
   }
-  for (const auto& [label, text] : snapshot.texts_to_scan) {
-    if (contains_secret(text, snapshot.secrets)) {
-      outcome.violations.push_back({label, label + " contains the database password"});
-    }
+  for (const auto& [label, text] : snapshot.texts_to_scan) scan_text(outcome, label, text, snapshot.secrets);
+
+  if (snapshot.secrets.empty()) {
+    outcome.note = "No known secret value was available, so only secret-looking patterns were searched.";
   }
   outcome.state = outcome.violations.empty() ? RuleState::kPassed : RuleState::kViolated;
   return outcome;

@@ -58,10 +58,13 @@ struct SecuritySnapshot {
   std::vector<aws::ec2::SecurityGroup> security_groups;
   std::string load_balancer_group_id;  // the one group allowed 80/443 from the world
   std::vector<aws::ec2::Instance> instances;
+  // The volumes attached to `instances`, absent when they were not described.
+  std::optional<std::vector<aws::ec2::Volume>> volumes;
   std::vector<aws::rds::DbInstance> databases;
   // The output of `sshd -T` on the host: one lowercase "key value" per line.
   std::optional<std::string> sshd_effective_config;
-  // Files scanned for the secret values (state database, logs, reports).
+  // Files scanned for the secret values and for secret-looking text (state
+  // database, logs, reports).
   std::vector<std::filesystem::path> files_to_scan;
   // Texts scanned as well, each with a label (e.g. the instance's user data).
   std::vector<std::pair<std::string, std::string>> texts_to_scan;
@@ -80,7 +83,8 @@ struct SecurityReport {
 // kOverridden instead of kViolated.
 SecurityReport evaluate(const SecuritySnapshot& snapshot, const std::set<std::string>& allowed_rules);
 
-// Describes the given security groups, instances and DB instances into a
+// Describes the given security groups, instances (with their volumes and
+// user data, which goes into texts_to_scan) and DB instances into a
 // snapshot. Empty lists and ids are skipped.
 aws::AwsResult<SecuritySnapshot> collect_aws_facts(aws::AwsClient& client, const std::vector<std::string>& group_ids,
                                                    const std::vector<std::string>& instance_ids,

@@ -18,6 +18,16 @@ aws::AwsResult<SecuritySnapshot> collect_aws_facts(aws::AwsClient& client, const
     auto instances = aws::ec2::describe_instances(client, instance_ids);
     if (!instances) return fail(instances.error());
     snapshot.instances = std::move(*instances);
+
+    auto volumes = aws::ec2::describe_volumes(client, {}, {aws::Filter{"attachment.instance-id", instance_ids}});
+    if (!volumes) return fail(volumes.error());
+    snapshot.volumes = std::move(*volumes);
+
+    for (const auto& instance_id : instance_ids) {
+      auto user_data = aws::ec2::describe_user_data(client, instance_id);
+      if (!user_data) return fail(user_data.error());
+      snapshot.texts_to_scan.emplace_back("user data of " + instance_id, std::move(*user_data));
+    }
   }
   if (!database_id.empty()) {
     auto databases = aws::rds::describe_db_instances(client, database_id);
@@ -34,15 +44,23 @@ std::string sshd_effective_config_command() {
 std::string sshd_hardening_script() {
   // sshd keeps the first value it reads for a keyword, so the drop-in file
   // wins only where sshd_config includes sshd_config.d/ before its own
-  // settings (as Debian 12 does). The secure stage reads `sshd -T` again
-  // afterwards, so a host where it does not win still fails the rule.
+  // settings (as Amazon Linux 2023 and Debian 12 do). The secure stage reads
+  // `sshd -T` again afterwards, so a host where it does not win still fails
+  // the rule. Without systemd (the sandbox), sshd is reloaded by SIGHUP to
+  // the pid in the PidFile that `sshd -T` names. Every root command here is
+  // one that the sandbox host's sudo rule allows, argument for argument.
   return "set -e\n"
          "as_root() { if [ \"$(id -u)\" -eq 0 ]; then \"$@\"; else sudo -n \"$@\"; fi; }\n"
-         "as_root mkdir -p /etc/ssh/sshd_config.d\n"
+         "[ -d /etc/ssh/sshd_config.d ] || as_root mkdir -p /etc/ssh/sshd_config.d\n"
          "printf 'PasswordAuthentication no\\nKbdInteractiveAuthentication no\\nPermitEmptyPasswords no\\n' |"
          " as_root tee /etc/ssh/sshd_config.d/00-hivemind.conf >/dev/null\n"
          "as_root sshd -t\n"
-         "as_root systemctl reload sshd 2>/dev/null || as_root kill -HUP \"$(cat /run/sshd.pid)\"\n";
+         "if [ -d /run/systemd/system ]; then\n"
+         "  as_root systemctl reload sshd\n"
+         "else\n"
+         "  pid_file=$(as_root sshd -T | awk '$1 == \"pidfile\" {print $2}')\n"
+         "  as_root pkill -HUP -F \"$pid_file\"\n"
+         "fi\n";
 }
 
 }  // namespace hivemind::verify
