@@ -91,8 +91,26 @@ Status chown_to_host_user(const fs::path& path) {
   return ok_unit();
 }
 
-// Lays out the host's folder: its /opt/hivemind, host key, authorized keys
-// and sshd configuration.
+// Writes the folders that the host mounts as /etc/ssh (sshd_config and an
+// empty sshd_config.d) and /etc/sudoers.d (the ec2-user rule). sudo ignores
+// a sudoers file that is writable by anyone but root.
+Status prepare_etc(const fs::path& dir, const HostSpec& spec) {
+  std::error_code error;
+  fs::create_directories(dir / "etc-ssh" / "sshd_config.d", error);
+  if (!error) fs::create_directories(dir / "sudoers.d", error);
+  if (error) {
+    return fail(make_error("sandbox.mkdir_failed", fmt::format("Creating the /etc folders under '{}' failed: {}.",
+                                                               dir.string(), error.message())));
+  }
+  Status status = write_text(dir / "etc-ssh" / "sshd_config", render_sshd_config(spec.address, dir.string()),
+                             fs::perms::owner_read | fs::perms::owner_write);
+  if (!status) return status;
+  return write_text(dir / "sudoers.d" / kHostUser, render_sudoers(dir.string()),
+                    fs::perms::owner_read | fs::perms::group_read);
+}
+
+// Lays out the host's folder: its /opt/hivemind, host key, authorized keys,
+// sshd configuration and sudo rule.
 Status prepare_host_dir(const SandboxPaths& paths, const HostSpec& spec) {
   fs::path dir = paths.host_dir(spec.instance_id);
   std::error_code error;
@@ -115,21 +133,36 @@ Status prepare_host_dir(const SandboxPaths& paths, const HostSpec& spec) {
       !status) {
     return status;
   }
-  return write_text(dir / "sshd_config", render_sshd_config(spec.address, dir.string()),
-                    fs::perms::owner_read | fs::perms::owner_write);
+  return prepare_etc(dir, spec);
 }
 
 // Starts sshd inside the namespace, in a private mount namespace where the
-// host's folder is bind-mounted on /opt/hivemind.
+// host's folders are bind-mounted on /opt/hivemind, /etc/ssh and, when sudo
+// is installed, /etc/sudoers.d.
 Result<pid_t> start_sshd(const SandboxPaths& paths, const HostSpec& spec) {
   fs::path dir = paths.host_dir(spec.instance_id);
   std::error_code error;
   fs::create_directories("/opt/hivemind", error);
   fs::create_directories("/run/sshd", error);
-  const char* script = "mount --bind \"$0\" /opt/hivemind && exec /usr/sbin/sshd -D -e -f \"$1\"";
-  return spawn_detached({"ip", "netns", "exec", namespace_name(spec.instance_id), "unshare", "--mount", "--propagation",
-                         "private", "sh", "-c", script, (dir / "opt").string(), (dir / "sshd_config").string()},
-                        dir / "sshd.log");
+  const char* script =
+      "mount --bind \"$0\" /opt/hivemind && mount --bind \"$1\" /etc/ssh &&"
+      " { [ ! -d /etc/sudoers.d ] || mount --bind \"$2\" /etc/sudoers.d; } &&"
+      " exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config";
+  return spawn_detached(
+      {"ip", "netns", "exec", namespace_name(spec.instance_id), "unshare", "--mount", "--propagation", "private", "sh",
+       "-c", script, (dir / "opt").string(), (dir / "etc-ssh").string(), (dir / "sudoers.d").string()},
+      dir / "sshd.log");
+}
+
+// Escapes the characters that sudoers gives a meaning inside a command's
+// arguments.
+std::string sudoers_escape(const std::string& text) {
+  std::string escaped;
+  for (char c : text) {
+    if (c == ',' || c == ':' || c == '=' || c == '\\' || c == ' ') escaped += '\\';
+    escaped += c;
+  }
+  return escaped;
 }
 
 }  // namespace
@@ -140,6 +173,9 @@ std::string veth_name(const std::string& instance_id) { return "hmv-" + short_id
 
 std::string render_sshd_config(const std::string& address, const std::string& host_dir) {
   std::string out;
+  // sshd keeps the first value it reads, so drop-in files override the
+  // settings below, as with Debian 12's own sshd_config.
+  out += "Include /etc/ssh/sshd_config.d/*.conf\n";
   out += fmt::format("ListenAddress {}:22\n", address);
   out += fmt::format("HostKey {}/ssh_host_ed25519_key\n", host_dir);
   out += fmt::format("PidFile {}/sshd.pid\n", host_dir);
@@ -157,6 +193,18 @@ std::string render_sshd_config(const std::string& address, const std::string& ho
   out += "StrictModes no\n";
   out += "UsePAM no\n";
   out += "Subsystem sftp internal-sftp\n";
+  return out;
+}
+
+std::string render_sudoers(const std::string& host_dir) {
+  std::string pid_file = sudoers_escape(host_dir + "/sshd.pid");
+  std::string out;
+  out += "# Written by the HiveMind sandbox; seen only inside this host's mount namespace.\n";
+  out += fmt::format("Defaults:{} !lecture\n", kHostUser);
+  out += fmt::format(
+      "{} ALL=(root) NOPASSWD: /usr/sbin/sshd -T, /usr/sbin/sshd -t, "
+      "/usr/bin/tee /etc/ssh/sshd_config.d/00-hivemind.conf, /usr/bin/pkill -HUP -F {}\n",
+      kHostUser, pid_file);
   return out;
 }
 

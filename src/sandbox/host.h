@@ -4,8 +4,10 @@
 // on this machine. A host is a network namespace hm-<short id> joined by a
 // veth pair to the bridge hm-br0 (198.18.0.1/24, RFC 2544's benchmarking
 // range, which exists only inside the sandbox), running OpenSSH's sshd in a
-// private mount namespace where /opt/hivemind is the host's own folder.
-// Everything started over SSH runs in that namespace too.
+// private mount namespace where /opt/hivemind, /etc/ssh and /etc/sudoers.d
+// are the host's own folders. Everything started over SSH runs in that
+// namespace too, so a change to the host's sshd configuration or sudo rules
+// stays on that host and never reaches this machine's /etc.
 //
 // Needs root. Functions are not safe to call concurrently for one host.
 
@@ -37,8 +39,17 @@ std::string namespace_name(const std::string& instance_id);
 // The machine side of the host's veth pair: "hmv-" and the same 8 characters.
 std::string veth_name(const std::string& instance_id);
 
-// Returns the sshd_config text of a host, a pure function for tests.
+// Returns the sshd_config text of a host, a pure function for tests. It
+// includes /etc/ssh/sshd_config.d/*.conf before its own settings, as
+// Debian 12's sshd_config does.
 std::string render_sshd_config(const std::string& address, const std::string& host_dir);
+
+// Returns the host's sudoers rule for ec2-user, a pure function for tests.
+// On EC2 the default user may run anything as root. A sandbox host's root is
+// this machine's root, so the rule allows only the commands of the secure
+// stage's sshd hardening, with exact arguments: `sshd -T`, `sshd -t`, `tee`
+// of /etc/ssh/sshd_config.d/00-hivemind.conf, and SIGHUP to the host's sshd.
+std::string render_sudoers(const std::string& host_dir);
 
 // Creates the bridge with its address, unless it exists.
 Status ensure_bridge();

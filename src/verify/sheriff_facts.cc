@@ -44,7 +44,7 @@ std::string sshd_effective_config_command() {
 std::string sshd_hardening_script() {
   // sshd keeps the first value it reads for a keyword, so the drop-in file
   // wins only where sshd_config includes sshd_config.d/ before its own
-  // settings (as Amazon Linux 2023 and Debian 12 do). The secure stage reads
+  // settings (as Debian 12 does). The secure stage reads
   // `sshd -T` again afterwards, so a host where it does not win still fails
   // the rule. Without systemd (the sandbox), sshd is reloaded by SIGHUP to
   // the pid in the PidFile that `sshd -T` names. Every root command here is
@@ -60,7 +60,21 @@ std::string sshd_hardening_script() {
          "else\n"
          "  pid_file=$(as_root sshd -T | awk '$1 == \"pidfile\" {print $2}')\n"
          "  as_root pkill -HUP -F \"$pid_file\"\n"
-         "fi\n";
+         "fi\n"
+         // sshd closes its listening socket and re-executes itself on SIGHUP,
+         // so a login right after the reload can be refused. The sleep lets
+         // the old socket close before the wait for the new one.
+         "sleep 1\n"
+         "port=$(as_root sshd -T | awk '$1 == \"port\" {print $2; exit}')\n"
+         "command -v ss >/dev/null 2>&1 || exit 0\n"
+         "i=0\n"
+         "while [ \"$i\" -lt 10 ]; do\n"
+         "  ss -Hltn \"sport = :$port\" | grep -q . && exit 0\n"
+         "  i=$((i + 1))\n"
+         "  sleep 1\n"
+         "done\n"
+         "echo \"sshd does not listen on port $port 10 s after the reload\" >&2\n"
+         "exit 1\n";
 }
 
 }  // namespace hivemind::verify

@@ -85,6 +85,7 @@ class HostTest : public ::testing::Test {
 
 TEST(SshdConfigTest, RendersOnlyKeyLoginOnHostAddress) {
   std::string expected =
+      "Include /etc/ssh/sshd_config.d/*.conf\n"
       "ListenAddress 198.18.0.10:22\n"
       "HostKey /s/hosts/i-1/ssh_host_ed25519_key\n"
       "PidFile /s/hosts/i-1/sshd.pid\n"
