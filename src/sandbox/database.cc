@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "sandbox/host.h"
+#include "sandbox/mariadb.h"
 #include "sandbox/process.h"
 
 namespace hivemind::sandbox {
@@ -103,7 +104,9 @@ bool cluster_running(const fs::path& dir) {
 
 }  // namespace
 
-bool engine_supported(const std::string& engine) { return engine == "postgres"; }
+bool engine_supported(const std::string& engine) { return engine == "postgres" || is_mysql_engine(engine); }
+
+bool is_mysql_engine(const std::string& engine) { return engine == "mysql" || engine == "mariadb"; }
 
 fs::path postgres_bin_dir() {
   fs::path newest;
@@ -124,8 +127,9 @@ Status start_database(const fs::path& dir, const DatabaseSpec& spec) {
     return fail(make_error("sandbox.engine_unsupported",
                            fmt::format("The sandbox cannot stand in for RDS engine '{}' of DB instance {}.",
                                        spec.engine, spec.instance_id),
-                           "Use engine postgres in the sandbox."));
+                           "Use engine postgres, mysql or mariadb in the sandbox."));
   }
+  if (is_mysql_engine(spec.engine)) return start_mariadb(dir, spec, {"127.0.0.1", kBridgeAddress});
   if (postgres_bin_dir().empty()) {
     return fail(make_error("sandbox.postgres_missing", "PostgreSQL's initdb was not found under /usr/lib/postgresql.",
                            "Install it with scripts/setup (Debian package postgresql)."));
@@ -145,6 +149,7 @@ Status start_database(const fs::path& dir, const DatabaseSpec& spec) {
 
 Status remove_database(const fs::path& dir) {
   if (!fs::exists(dir)) return ok_unit();
+  if (is_mariadb_dir(dir)) stop_mariadb(dir);
   if (fs::exists(dir / "data" / "postmaster.pid")) {
     (void)run_command(as_postgres({(postgres_bin_dir() / "pg_ctl").string(), "--pgdata", (dir / "data").string(),
                                    "--mode", "immediate", "--wait", "stop"}));
