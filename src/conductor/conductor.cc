@@ -288,9 +288,7 @@ Result<state::Deployment> Conductor::retry(const std::string& deployment_id) {
     return fail(make_error("conductor.nothing_to_retry",
                            fmt::format("Deployment {} is {}, not failed, so there is nothing to retry.", deployment_id,
                                        state::to_string(deployment.status)),
-                           deployment.status == state::DeploymentStatus::rolled_back
-                               ? "Its resources were cleaned up: deploy again with `hivemind deploy`."
-                               : "Run `hivemind status " + deployment_id + "` to see where it stands."));
+                           next_step_instead_of_retry(deployment)));
   }
   if (deployment.retry_count >= deployment.max_retries) {
     return fail(make_error(

@@ -62,4 +62,19 @@ Result<bool> mark_interrupted(state::Store& store, state::Deployment& deployment
   return true;
 }
 
+std::string next_step_instead_of_retry(const state::Deployment& deployment) {
+  switch (deployment.status) {
+    case state::DeploymentStatus::rolled_back:
+      return "Its resources were cleaned up: deploy again with `hivemind deploy`.";
+    case state::DeploymentStatus::rolling_back:
+      return fmt::format("A rollback of it stopped before it finished. Finish it with `hivemind rollback {} --yes`.",
+                         deployment.id);
+    case state::DeploymentStatus::destroying:
+      return fmt::format("A destroy of it stopped before it finished. Finish it with `hivemind destroy {} --yes`.",
+                         deployment.id);
+    default:
+      return fmt::format("Run `hivemind status {}` to see where it stands.", deployment.id);
+  }
+}
+
 }  // namespace hivemind::conductor

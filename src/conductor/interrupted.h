@@ -5,6 +5,8 @@
 // the stage it was in still recorded as running, and nothing else changes
 // that record: the command that could is gone.
 
+#include <string>
+
 #include "common/result.h"
 #include "state/model.h"
 #include "state/store.h"
@@ -20,5 +22,9 @@ namespace hivemind::conductor {
 // REQUIRES: the caller holds the deployment's lock. Holding it proves that
 // the command that set `deploying` has exited.
 Result<bool> mark_interrupted(state::Store& store, state::Deployment& deployment);
+
+// The command to run on a deployment that retry rejects as not failed. A
+// rollback or destroy that stopped halfway is finished by running it again.
+std::string next_step_instead_of_retry(const state::Deployment& deployment);
 
 }  // namespace hivemind::conductor
