@@ -1,33 +1,16 @@
-// The All-Seeing Eye's stage: the deployment's dashboard and alarms, and in
-// the sandbox a first shipment of the app's log and host metrics, which the
-// CloudWatch agent would send on AWS.
+// The All-Seeing Eye's stage: the deployment's dashboard and alarms. The
+// logs and host metrics come from the CloudWatch agent that the user data
+// configures on AWS, and from the sandbox daemon's stand-in for it.
 
 #include <fmt/format.h>
 
-#include "common/log.h"
 #include "conductor/stages.h"
 #include "monitor/setup.h"
-#include "monitor/shipper.h"
 
 namespace hivemind::conductor {
 namespace {
 
 constexpr const char* kAgent = "All-Seeing Eye";
-
-void ship_sandbox_logs(StageContext& context, const monitor::MonitoredResources& resources) {
-  if (context.target != Target::kSandbox || resources.instance_id.empty() || resources.log_group.empty()) return;
-  monitor::ShipTarget target;
-  target.log_group = resources.log_group;
-  target.stream_name = resources.instance_id;
-  target.instance_id = resources.instance_id;
-  target.log_file = monitor::sandbox_log_path(context.state_dir, resources.instance_id, context.deployment.app_name);
-  target.emulate_ec2_cpu = true;
-  monitor::ShipperState state;
-  auto shipped = monitor::ship_once(*context.client, target, state);
-  // The dashboard works without this first shipment, so a failure is only logged.
-  if (!shipped)
-    log::get("monitor")->warn("shipping {} failed: {}", target.log_file.string(), shipped.error().describe());
-}
 
 }  // namespace
 
@@ -42,7 +25,6 @@ Status run_monitor(StageContext& context) {
     context.failure = state::FailureInfo{kAgent, "cloudwatch:PutDashboard/PutMetricAlarm", "", setup.error().message};
     return fail(setup.error());
   }
-  ship_sandbox_logs(context, *resources);
   context.emit({ConductorEvent::Kind::kNote, state::StageName::monitor, kAgent,
                 fmt::format("dashboard {} with {} alarms", setup->dashboard_url, setup->alarm_names.size())});
   return ok_unit();

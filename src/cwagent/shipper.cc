@@ -1,4 +1,4 @@
-#include "monitor/shipper.h"
+#include "cwagent/shipper.h"
 
 #include <fmt/format.h>
 #include <sys/statvfs.h>
@@ -10,9 +10,8 @@
 #include "aws/cloudwatch.h"
 #include "aws/logs.h"
 #include "common/log.h"
-#include "monitor/dashboard.h"
 
-namespace hivemind::monitor {
+namespace hivemind::cwagent {
 namespace {
 
 std::int64_t now_ms() {
@@ -63,6 +62,30 @@ Status ensure_stream(aws::AwsClient& client, const ShipTarget& target) {
   return ok_unit();
 }
 
+// Sends the lines in batches under PutLogEvents' limits (10,000 events and
+// 1,048,576 bytes, counting 26 bytes of overhead per event), all stamped
+// with the time they were read.
+Status send_lines(aws::AwsClient& client, const ShipTarget& target, std::vector<std::string>& lines) {
+  constexpr size_t kMaxEvents = 5000;
+  constexpr size_t kMaxBytes = 1'000'000;
+  std::int64_t time = now_ms();
+  std::vector<aws::logs::LogEvent> batch;
+  size_t bytes = 0;
+  for (size_t index = 0; index <= lines.size(); ++index) {
+    bool last = index == lines.size();
+    if (!batch.empty() && (last || batch.size() == kMaxEvents || bytes + lines[index].size() + 26 > kMaxBytes)) {
+      auto sent = aws::logs::put_log_events(client, target.log_group, target.stream_name, std::move(batch));
+      if (!sent) return fail(sent.error().to_error());
+      batch.clear();
+      bytes = 0;
+    }
+    if (last) break;
+    bytes += lines[index].size() + 26;
+    batch.push_back({time, lines[index], {}});
+  }
+  return ok_unit();
+}
+
 // CPU use since the previous call from /proc/stat's first line.
 std::optional<double> cpu_used_percent(ShipperState& state) {
   std::istringstream line(read_text("/proc/stat"));
@@ -106,11 +129,6 @@ std::vector<aws::cloudwatch::MetricDatum> host_metrics(const ShipTarget& target,
 
 }  // namespace
 
-std::filesystem::path sandbox_log_path(const std::filesystem::path& state_dir, const std::string& instance_id,
-                                       const std::string& app_name) {
-  return state_dir / "sandbox" / "hosts" / instance_id / "opt" / "hivemind" / app_name / "logs" / "app.log";
-}
-
 std::optional<double> memory_used_percent(const std::string& meminfo) {
   std::optional<double> total;
   std::optional<double> available;
@@ -137,21 +155,19 @@ Result<ShipResult> ship_once(aws::AwsClient& client, const ShipTarget& target, S
       state = before;
       return fail(stream.error());
     }
-    std::int64_t time = now_ms();
-    std::vector<aws::logs::LogEvent> events;
-    for (std::string& line : lines) events.push_back({time, std::move(line), {}});
-    auto sent = aws::logs::put_log_events(client, target.log_group, target.stream_name, std::move(events));
+    Status sent = send_lines(client, target, lines);
     if (!sent) {
       state = before;  // send the same lines again next time
-      return fail(sent.error().to_error());
+      return fail(sent.error());
     }
     result.lines_sent = static_cast<int>(lines.size());
   }
 
+  if (target.metrics_namespace.empty()) return result;
   std::optional<double> cpu;
   std::vector<aws::cloudwatch::MetricDatum> data = host_metrics(target, state, cpu);
   if (!data.empty()) {
-    auto published = aws::cloudwatch::put_metric_data(client, kAgentNamespace, data);
+    auto published = aws::cloudwatch::put_metric_data(client, target.metrics_namespace, data);
     if (!published) return fail(published.error().to_error());
     result.metrics_sent = static_cast<int>(data.size());
   }
@@ -161,9 +177,9 @@ Result<ShipResult> ship_once(aws::AwsClient& client, const ShipTarget& target, S
     if (!ec2) return fail(ec2.error().to_error());
     ++result.metrics_sent;
   }
-  log::get("monitor")->debug("shipped {} lines and {} metrics from {}", result.lines_sent, result.metrics_sent,
+  log::get("cwagent")->debug("shipped {} lines and {} metrics from {}", result.lines_sent, result.metrics_sent,
                              target.log_file.string());
   return result;
 }
 
-}  // namespace hivemind::monitor
+}  // namespace hivemind::cwagent

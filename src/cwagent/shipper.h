@@ -1,15 +1,13 @@
 #pragma once
 
 // A stand-in for the CloudWatch agent where none runs (the sandbox): it
-// sends the new lines of an app's log file to the deployment's log group and
-// publishes the host metrics that the agent would (memory and disk use in
-// namespace "HiveMind", CPU too when asked).
+// sends the new lines of one log file to a log group and, when asked,
+// publishes the host metrics that the agent would (memory and disk use, CPU
+// too with emulate_ec2_cpu). What to ship comes from the agent's own
+// configuration (agent_config.h).
 //
-// Callers: the sandbox daemon on each loop, or `hivemind status` before it
-// reads the logs. In the sandbox the file is
-// <state_dir>/sandbox/hosts/<instance id>/opt/hivemind/<app>/logs/app.log
-// (see sandbox_log_path()); on AWS the agent does this job and nothing calls
-// the shipper.
+// Caller: the sandbox daemon on each pass, for every file of every host. On
+// AWS the agent does this job and nothing calls the shipper.
 //
 // Thread safety: one ShipperState per log file; calls for one file must not
 // overlap.
@@ -22,7 +20,7 @@
 #include "aws/client.h"
 #include "common/result.h"
 
-namespace hivemind::monitor {
+namespace hivemind::cwagent {
 
 // Progress through one log file, kept by the caller between calls.
 struct ShipperState {
@@ -34,9 +32,12 @@ struct ShipperState {
 
 struct ShipTarget {
   std::string log_group;    // "/hivemind/<id>"
-  std::string stream_name;  // the instance id
+  std::string stream_name;  // e.g. "<instance id>/app"
   std::string instance_id;  // the metrics' InstanceId dimension
   std::filesystem::path log_file;
+  // Namespace of mem_used_percent and disk_used_percent. Empty: this call
+  // publishes no metrics.
+  std::string metrics_namespace;
   // Publish CPUUtilization into "AWS/EC2" as well, which only an emulator
   // accepts: on AWS that namespace is reserved for AWS itself.
   bool emulate_ec2_cpu = false;
@@ -47,17 +48,14 @@ struct ShipResult {
   int metrics_sent = 0;
 };
 
-// <state_dir>/sandbox/hosts/<instance id>/opt/hivemind/<app>/logs/app.log
-std::filesystem::path sandbox_log_path(const std::filesystem::path& state_dir, const std::string& instance_id,
-                                       const std::string& app_name);
-
 // Sends the complete lines added since state.offset (a file that shrank is
-// read again from the start), then the metrics. Creates the stream when it
-// is missing. A missing file sends no lines and is not an error.
+// read again from the start), then the metrics when target.metrics_namespace
+// is set. Creates the stream when it is missing. A missing file sends no
+// lines and is not an error.
 Result<ShipResult> ship_once(aws::AwsClient& client, const ShipTarget& target, ShipperState& state);
 
 // Memory in use as a percentage, from the text of /proc/meminfo
 // (MemTotal and MemAvailable), or nothing when either is missing.
 std::optional<double> memory_used_percent(const std::string& meminfo);
 
-}  // namespace hivemind::monitor
+}  // namespace hivemind::cwagent

@@ -42,7 +42,8 @@ Reconciler::Reconciler(SandboxPaths paths, SandboxSettings settings, aws::AwsCli
     : paths_(std::move(paths)),
       settings_(std::move(settings)),
       client_(client),
-      proxies_(paths_, settings_.proxy_base_port) {
+      proxies_(paths_, settings_.proxy_base_port),
+      log_shipping_(paths_, client_) {
   if (auto previous = read_address_map(paths_.address_map()); previous) {
     for (const auto& [id, host] : previous->hosts) {
       if (host_exists(id)) map_.hosts[id] = host;
@@ -57,6 +58,7 @@ Reconciler::Reconciler(SandboxPaths paths, SandboxSettings settings, aws::AwsCli
 Status Reconciler::reconcile_once() {
   Status result = ok_unit();
   keep_first(result, reconcile_hosts());
+  keep_first(result, log_shipping_.ship(map_.hosts));
   keep_first(result, reconcile_proxies());
   keep_first(result, reconcile_databases());
   keep_first(result, write_map());

@@ -3,7 +3,8 @@
 // The heart of the sandbox daemon: reads moto and makes the local stand-ins
 // match it. Running instances become hosts, load balancers become haproxy
 // frontends, DB instances become local database servers, and the address
-// map is rewritten whenever one of them changes. Not thread safe: one loop
+// map is rewritten whenever one of them changes. Each pass also ships the
+// hosts' logs and metrics as the CloudWatch agent would. Not thread safe: one loop
 // owns a Reconciler.
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include "aws/client.h"
 #include "common/result.h"
 #include "sandbox/address_map.h"
+#include "sandbox/log_shipping.h"
 #include "sandbox/moto_reader.h"
 #include "sandbox/paths.h"
 #include "sandbox/proxy.h"
@@ -63,6 +65,7 @@ class Reconciler {
   SandboxSettings settings_;
   aws::AwsClient& client_;
   ProxyManager proxies_;
+  HostLogShipping log_shipping_;  // the CloudWatch agent's stand-in on each host
   AddressMap map_;
   std::string written_map_;
   std::set<std::string> reported_;  // resources whose failure was logged, so it is logged once

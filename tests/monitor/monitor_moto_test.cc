@@ -1,6 +1,6 @@
 // The monitor against moto_server. Dashboards and alarms are created,
 // recorded and deleted by teardown. Logs, metrics and costs are read back
-// through the status views, and the shipper's lines and metrics arrive.
+// through the status views.
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,6 @@
 #include "infra/discovery.h"
 #include "infra/provisioner.h"
 #include "monitor/setup.h"
-#include "monitor/shipper.h"
 #include "monitor/status_views.h"
 #include "support/moto_server.h"
 #include "support/temp_dir.h"
@@ -288,42 +287,6 @@ TEST(CheckHealth, AlarmInAlarmStateFails) {
   EXPECT_EQ(result.problems[0], "alarm hivemind-hm-shop-abc234-unhealthy_targets is in state ALARM: A target fails.");
   alarm.state = "OK";
   EXPECT_TRUE(check_health(LogsView{}, {alarm}, system_clock::now()).ok);
-}
-
-TEST_F(MonitorMotoTest, ShipperSendsNewLinesOnce) {
-  std::filesystem::path file = sandbox_log_path(state_dir_.path(), "i-0123456789abcdef0", "shop");
-  std::filesystem::create_directories(file.parent_path());
-  { std::ofstream(file) << "INFO up\nERROR one\npartial"; }
-
-  ShipTarget target{kGroup, "i-0123456789abcdef0", "i-0123456789abcdef0", file, true};
-  ShipperState state;
-  auto first = ship_once(client(), target, state);
-  ASSERT_TRUE(first.ok()) << first.error().describe();
-  EXPECT_EQ(first->lines_sent, 2);
-  EXPECT_GE(first->metrics_sent, 2);
-
-  { std::ofstream(file, std::ios::app) << " line\n"; }
-  auto second = ship_once(client(), target, state);
-  ASSERT_TRUE(second.ok());
-  EXPECT_EQ(second->lines_sent, 1);
-
-  auto events = aws::logs::get_log_events(client(), kGroup, "i-0123456789abcdef0");
-  ASSERT_TRUE(events.ok());
-  ASSERT_EQ(events->size(), 3u);
-  EXPECT_EQ((*events)[2].message, "partial line");
-
-  auto now = system_clock::now();
-  aws::cloudwatch::MetricQuery memory{
-      "memory", kAgentNamespace, "mem_used_percent", {{"InstanceId", "i-0123456789abcdef0"}}, 60, "Average"};
-  auto series = aws::cloudwatch::get_metric_data(client(), {memory}, now - minutes(5), now + minutes(1));
-  ASSERT_TRUE(series.ok());
-  ASSERT_EQ(series->size(), 1u);
-  EXPECT_FALSE(series->front().values.empty());
-}
-
-TEST(Shipper, MemoryFromMeminfo) {
-  EXPECT_DOUBLE_EQ(*memory_used_percent("MemTotal:  1000 kB\nMemFree: 100 kB\nMemAvailable:  250 kB\n"), 75.0);
-  EXPECT_FALSE(memory_used_percent("MemTotal: 1000 kB\n").has_value());
 }
 
 }  // namespace
