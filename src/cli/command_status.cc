@@ -1,5 +1,8 @@
 // `hivemind status | list | logs | report`: read-only views of the local
-// state. They make no AWS call, so they work offline and return at once.
+// state. They make no AWS call, so they work offline and return at once,
+// except the live views of `status <id>` (--show-logs, --show-metrics,
+// --show-costs, --check) in status_live.cc, and `report`, which adds the
+// same logs, metrics and costs to the report when the target answers.
 
 #include <fmt/format.h>
 
@@ -9,9 +12,13 @@
 #include <memory>
 #include <string>
 
+#include "aws/curl_transport.h"
 #include "cli/commands.h"
+#include "cli/conductor_setup.h"
 #include "cli/deployment_view.h"
+#include "cli/status_live.h"
 #include "cli/ui.h"
+#include "conductor/eye_report.h"
 #include "report/report.h"
 #include "state/paths.h"
 #include "state/store.h"
@@ -22,6 +29,7 @@ namespace {
 struct StatusFlags {
   std::string deployment_id;
   bool report = false;
+  LiveStatusFlags live;
 };
 
 std::unique_ptr<state::Store> open_store(const GlobalOptions& global, Ui& ui, const std::string& command) {
@@ -87,7 +95,10 @@ void print_details(Ui& ui, state::Store& store, const state::Deployment& deploym
   ui.info(fmt::format("  Status:  {}", state::to_string(deployment.status)));
   if (!deployment.version.empty()) ui.info(fmt::format("  Version: {}", deployment.version));
   ui.info(fmt::format("  Target:  {}, region {}", state::to_string(deployment.endpoint_kind), deployment.region));
-  if (json.contains("url")) ui.info(fmt::format("  URL:     {}", json["url"].get<std::string>()));
+  for (const auto& [key, label] : {std::pair{"url", "URL:     "}, std::pair{"database_endpoint", "Database:"},
+                                   std::pair{"dashboard_url", "Dashboard:"}}) {
+    if (json.contains(key)) ui.info(fmt::format("  {} {}", label, json[key].get<std::string>()));
+  }
   if (deployment.failed_stage && deployment.failure) {
     ui.info(fmt::format("  Failed:  {} stage, {}: {}", state::to_string(*deployment.failed_stage),
                         deployment.failure->agent, deployment.failure->message));
@@ -135,6 +146,7 @@ int run_status(const GlobalOptions& global, const StatusFlags& flags) {
     }
     return kExitSuccess;
   }
+  if (wants_live_status(flags.live)) return run_live_status(global, flags.live, *store, *deployment);
   if (global.json) {
     std::cout << deployment_json(*store, *deployment).dump(2) << "\n";
   } else {
@@ -164,7 +176,20 @@ int run_report(const GlobalOptions& global, const StatusFlags& flags) {
   auto store = open_store(global, ui, "report");
   if (!store) return kExitFailure;
 
-  Result<std::filesystem::path> written = report::write_report(*store, flags.deployment_id);
+  std::vector<report::LiveSection> live;
+  auto deployment = store->find_deployment(flags.deployment_id);
+  if (deployment) {
+    configure_command_log(global, flags.deployment_id);
+    Result<aws::ClientConfig> config = live_client_config(global, *deployment);
+    if (config) {
+      aws::AwsClient client(*config, std::make_shared<aws::CurlTransport>());
+      live = conductor::eye_report_sections(client, *store, flags.deployment_id, config->region);
+    } else {
+      ui.warning("hivemind report: writing the report without logs, metrics and actual costs: " +
+                 config.error().describe());
+    }
+  }
+  Result<std::filesystem::path> written = report::write_report(*store, flags.deployment_id, std::move(live));
   if (!written) {
     ui.error("hivemind report: " + written.error().describe());
     return kExitFailure;
@@ -177,6 +202,31 @@ int run_report(const GlobalOptions& global, const StatusFlags& flags) {
   return kExitSuccess;
 }
 
+constexpr const char* kCheckHelp =
+    "Exit 1 when there are new critical errors (stack traces, FATAL, out-of-memory kills, HTTP 5xx) or failing "
+    "health (an alarm in state ALARM, an unhealthy target), for cron and CI. \"New\" means last seen after the "
+    "previous --check of this deployment, whose time is kept in its state as attribute last_check_ms; the first "
+    "check looks back over --since";
+
+void add_live_status_options(CLI::App& status, LiveStatusFlags& live) {
+  CLI::Option* id = status.get_option("id");
+  status.add_flag("--show-logs", live.logs, "Show the app's recent log lines and error groups from CloudWatch Logs")
+      ->needs(id);
+  status.add_flag("--show-metrics", live.metrics, "Show CPU, memory, disk, network, requests, errors and latency")
+      ->needs(id);
+  status.add_flag("--show-costs", live.costs, "Show the month-to-date actual cost beside the estimated run rate")
+      ->needs(id);
+  status.add_flag("--check", live.check, kCheckHelp)->needs(id);
+  status.add_option("--since", live.since, "Window of logs and metrics: a number and s, m, h or d")
+      ->capture_default_str();
+  status.add_option("--filter", live.filter, "Show only log lines that contain this text (case-sensitive)");
+  status.add_option("--lines", live.lines, "Number of log lines to show")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10'000));
+  status.add_flag("--follow", live.follow, "Keep printing new log lines every 2 s until Ctrl-C (with --show-logs)")
+      ->needs(id);
+}
+
 }  // namespace
 
 void add_status_commands(CLI::App& app, CommandContext& context) {
@@ -185,6 +235,7 @@ void add_status_commands(CLI::App& app, CommandContext& context) {
   status->add_option("id", status_flags->deployment_id, "Deployment id (default: all deployments)");
   status->add_flag("--report", status_flags->report, "Print the deployment's report file")
       ->needs(status->get_option("id"));
+  add_live_status_options(*status, status_flags->live);
   status->callback([&context, status_flags] {
     context.action = [&context, status_flags] { return run_status(context.global, *status_flags); };
   });

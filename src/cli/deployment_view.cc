@@ -6,6 +6,8 @@
 #include <map>
 #include <vector>
 
+#include "report/report.h"
+
 namespace hivemind::cli {
 namespace {
 
@@ -122,10 +124,12 @@ nlohmann::json deployment_json(const state::Store& store, const state::Deploymen
 
   auto attributes = store.attributes(deployment.id);
   if (attributes) {
-    for (const char* key : {"url", "ssh_command", "report_path"}) {
+    for (const char* key : {"url", "ssh_command", "report_path", "dashboard_url"}) {
       auto found = attributes->find(key);
       if (found != attributes->end()) json[key] = found->second;
     }
+    auto database = attributes->find("database_endpoint");
+    if (database != attributes->end()) json["database_endpoint"] = report::strip_credentials(database->second);
   }
 
   auto resources = store.resources(deployment.id);

@@ -65,6 +65,36 @@ void forward_resource_event(const StageContext& context, const infra::ResourceEv
   }
 }
 
+// "postgresql://app@<endpoint>:5432/shop": how to reach the database,
+// without its password, which stays in SSM.
+std::string database_endpoint_text(const nlohmann::json& attributes) {
+  std::string engine = attributes.value("engine", std::string());
+  std::string scheme = engine == "mysql" || engine == "mariadb" ? "mysql" : "postgresql";
+  std::string user = attributes.value("master_username", std::string());
+  std::string name = attributes.value("database_name", std::string());
+  return fmt::format("{}://{}{}:{}/{}", scheme, user.empty() ? "" : user + "@",
+                     attributes.value("endpoint_address", std::string()), attributes.value("endpoint_port", 0), name);
+}
+
+// Stores the attributes that the report and `status` show: the load
+// balancer's URL and the database endpoint, when the plan has them.
+Status store_access_attributes(StageContext& context, const infra::PlanInputs& inputs) {
+  Result<nlohmann::json> balancer = context.infra->attributes("load_balancer");
+  if (balancer && balancer->contains("dns_name")) {
+    std::string scheme = inputs.certificate_arn.empty() ? "http" : "https";
+    Status url = context.store->set_attribute(
+        context.deployment.id, "url", fmt::format("{}://{}", scheme, (*balancer)["dns_name"].get<std::string>()));
+    if (!url) return url;
+  }
+  Result<nlohmann::json> database = context.infra->attributes("database");
+  if (database && database->value("endpoint_address", std::string()) != "") {
+    Status stored =
+        context.store->set_attribute(context.deployment.id, "database_endpoint", database_endpoint_text(*database));
+    if (!stored) return stored;
+  }
+  return ok_unit();
+}
+
 }  // namespace
 
 Status run_analyze(StageContext& context) {
@@ -253,13 +283,7 @@ Status run_provision(StageContext& context) {
                            "Run `hivemind retry <id>` to continue."));
   }
 
-  Result<nlohmann::json> balancer = context.infra->attributes("load_balancer");
-  if (balancer && balancer->contains("dns_name")) {
-    std::string scheme = inputs->certificate_arn.empty() ? "http" : "https";
-    Status url = context.store->set_attribute(
-        context.deployment.id, "url", fmt::format("{}://{}", scheme, (*balancer)["dns_name"].get<std::string>()));
-    if (!url) return url;
-  }
+  if (Status stored = store_access_attributes(context, *inputs); !stored) return stored;
   context.emit(
       {ConductorEvent::Kind::kNote, state::StageName::provision, "Peter Provisioner",
        fmt::format("{} resources, about ${:.2f} a month (estimate)", plan->resources.size(), plan->monthly_usd())});

@@ -25,6 +25,7 @@ struct MonitoredResources {
   // dimension spells it, and the target group's "targetgroup/<name>/<id>".
   std::string load_balancer;
   std::string target_group;
+  std::string target_group_arn;  // the whole ARN, for DescribeTargetHealth
   std::string db_instance_id;
   std::string log_group;  // "/hivemind/<id>"
 };

@@ -143,6 +143,10 @@ const char* to_string(ErrorKind kind) {
 
 bool is_critical(ErrorKind kind) { return kind != ErrorKind::kError; }
 
+bool is_error_line(const std::string& line) {
+  return classify(line).has_value() || is_frame(line) || contains(line, "Traceback (most recent call last)");
+}
+
 std::vector<ErrorGroup> group_errors(const std::vector<LogLine>& lines) {
   std::map<std::pair<ErrorKind, std::string>, ErrorGroup> groups;
   size_t index = 0;

@@ -35,6 +35,11 @@ struct ErrorGroup {
   std::int64_t last_seen_ms = 0;
 };
 
+// Returns whether one line reads as an error on its own: a line of one of
+// the kinds above, a stack frame, or the first line of a Python traceback.
+// The CLI paints these lines red.
+bool is_error_line(const std::string& line);
+
 // Returns the groups, the most frequent first (ties: the most recent first).
 // Lines must be in time order; the lines of one stack trace are joined.
 std::vector<ErrorGroup> group_errors(const std::vector<LogLine>& lines);

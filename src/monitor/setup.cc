@@ -61,7 +61,8 @@ Result<MonitoredResources> monitored_resources(const state::Store& store, const 
   watched.region = region;
   watched.instance_id = created_id(*resources, "instance");
   watched.load_balancer = arn_dimension(created_id(*resources, "load_balancer", true));
-  watched.target_group = arn_dimension(created_id(*resources, "target_group", true));
+  watched.target_group_arn = created_id(*resources, "target_group", true);
+  watched.target_group = arn_dimension(watched.target_group_arn);
   watched.db_instance_id = created_id(*resources, "database");
   watched.log_group = created_id(*resources, "log_group");
   return watched;

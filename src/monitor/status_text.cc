@@ -22,15 +22,22 @@ std::string optional_seconds(const std::optional<double>& value) {
 
 }  // namespace
 
-std::string render_logs(const LogsView& view) {
+std::string render_log_line(const LogLine& line, const Highlight& highlight) {
+  std::string text = fmt::format("{}  {}", utc_time(line.timestamp_ms), line.message);
+  if (highlight && is_error_line(line.message)) text = highlight(text);
+  return text + "\n";
+}
+
+std::string render_logs(const LogsView& view, const Highlight& highlight) {
   std::string out;
   if (view.groups.empty()) out += "No errors in the window.\n";
   for (const ErrorGroup& group : view.groups) {
-    out += fmt::format("{:<13} x{:<4} first {}  last {}  {}\n", to_string(group.kind), group.count,
-                       utc_time(group.first_seen_ms), utc_time(group.last_seen_ms), group.signature);
+    std::string text = fmt::format("{:<13} x{:<4} first {}  last {}  {}", to_string(group.kind), group.count,
+                                   utc_time(group.first_seen_ms), utc_time(group.last_seen_ms), group.signature);
+    out += (highlight ? highlight(text) : text) + "\n";
   }
   out += "\n";
-  for (const LogLine& line : view.lines) out += fmt::format("{}  {}\n", utc_time(line.timestamp_ms), line.message);
+  for (const LogLine& line : view.lines) out += render_log_line(line, highlight);
   return out;
 }
 

@@ -212,15 +212,35 @@ CheckResult check_health(const LogsView& logs, const std::vector<aws::cloudwatch
   return result;
 }
 
+std::vector<std::string> target_health_problems(const std::vector<aws::elbv2::TargetHealth>& targets) {
+  std::vector<std::string> problems;
+  for (const aws::elbv2::TargetHealth& target : targets) {
+    if (target.state == "healthy" || target.state == "initial" || target.state == "draining") continue;
+    std::string why = target.description.empty() ? target.reason : target.description;
+    problems.push_back(fmt::format("target {} is {}{}", target.target_id, target.state, why.empty() ? "" : ": " + why));
+  }
+  return problems;
+}
+
 Result<CheckResult> run_check(aws::AwsClient& client, const MonitoredResources& resources, const LogsQuery& query) {
   auto alarms = std::async(std::launch::async, [&] {
     return aws::cloudwatch::describe_alarms(client, {}, dashboard_name(resources.deployment_id) + "-");
   });
+  auto targets = std::async(std::launch::async, [&]() -> aws::AwsResult<std::vector<aws::elbv2::TargetHealth>> {
+    if (resources.target_group_arn.empty()) return std::vector<aws::elbv2::TargetHealth>{};
+    return aws::elbv2::describe_target_health(client, resources.target_group_arn);
+  });
   Result<LogsView> logs = fetch_logs(client, resources, query);
   auto listed = alarms.get();
+  auto health = targets.get();
   if (!logs) return fail(logs.error());
   if (!listed) return fail(read_failed(listed.error(), "alarms of " + resources.deployment_id));
-  return check_health(*logs, *listed, query.now - query.since);
+  if (!health) return fail(read_failed(health.error(), "target health of " + resources.target_group_arn));
+
+  CheckResult result = check_health(*logs, *listed, query.now - query.since);
+  for (std::string& problem : target_health_problems(*health)) result.problems.push_back(std::move(problem));
+  result.ok = result.problems.empty();
+  return result;
 }
 
 }  // namespace hivemind::monitor

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "aws/client.h"
+#include "aws/elbv2.h"
 #include "common/result.h"
 #include "monitor/dashboard.h"
 #include "monitor/error_groups.h"
@@ -97,8 +98,13 @@ struct CheckResult {
 // and on alarms of the deployment in state ALARM.
 CheckResult check_health(const LogsView& logs, const std::vector<aws::cloudwatch::Alarm>& alarms, TimePoint since);
 
-// Reads the deployment's alarms ("hivemind-<id>-" prefix) and the logs of the
-// window, then applies check_health().
+// Returns one problem sentence per registered target whose state is not
+// "healthy", "initial" or "draining".
+std::vector<std::string> target_health_problems(const std::vector<aws::elbv2::TargetHealth>& targets);
+
+// Reads the deployment's alarms ("hivemind-<id>-" prefix), the target
+// group's target health and the logs of the window at the same time, then
+// applies check_health() and target_health_problems().
 Result<CheckResult> run_check(aws::AwsClient& client, const MonitoredResources& resources, const LogsQuery& query);
 
 }  // namespace hivemind::monitor

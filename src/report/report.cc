@@ -141,6 +141,20 @@ void add_costs(std::string& out, const ReportData& data, double monthly) {
   out += fmt::format("  {:<34} ${:.2f}/month\n", "total", monthly);
 }
 
+void add_live_sections(std::string& out, const ReportData& data) {
+  for (const LiveSection& section : data.live) {
+    out += "\n" + section.title + "\n";
+    size_t start = 0;
+    while (start < section.body.size()) {
+      size_t end = section.body.find('\n', start);
+      if (end == std::string::npos) end = section.body.size();
+      std::string line = section.body.substr(start, end - start);
+      out += line.empty() ? "\n" : "  " + line + "\n";
+      start = end + 1;
+    }
+  }
+}
+
 void add_next_steps(std::string& out, const ReportData& data) {
   const std::string& id = data.deployment.id;
   out += "\nNext steps\n";
@@ -191,13 +205,16 @@ std::string render_report(const ReportData& data) {
   add_verifications(out, data);
   add_access(out, data);
   add_costs(out, data, monthly);
+  add_live_sections(out, data);
   add_next_steps(out, data);
   add_troubleshooting(out, data);
   return out;
 }
 
-Result<std::filesystem::path> write_report(state::Store& store, const std::string& deployment_id) {
+Result<std::filesystem::path> write_report(state::Store& store, const std::string& deployment_id,
+                                           std::vector<LiveSection> live) {
   ReportData data;
+  data.live = std::move(live);
   auto deployment = store.find_deployment(deployment_id);
   if (!deployment) return fail(deployment.error());
   data.deployment = *deployment;

@@ -19,12 +19,21 @@
 
 namespace hivemind::report {
 
+// A section of live figures read from AWS at report time (the All-Seeing
+// Eye's logs summary, metrics and costs), already rendered as text because
+// this library reads only state.
+struct LiveSection {
+  std::string title;  // e.g. "Logs (last hour)"
+  std::string body;   // lines ending in '\n', printed indented
+};
+
 struct ReportData {
   state::Deployment deployment;
   std::vector<state::StageRun> stage_runs;
   std::vector<state::Resource> resources;
   std::vector<state::VerificationResult> verifications;
   std::map<std::string, std::string> attributes;  // "url", "ssh_command", "analysis", ...
+  std::vector<LiveSection> live;                  // printed after the estimated costs
 };
 
 std::string render_report(const ReportData& data);
@@ -32,9 +41,10 @@ std::string render_report(const ReportData& data);
 // Returns `endpoint` without a "user:password@" part.
 std::string strip_credentials(const std::string& endpoint);
 
-// Reads the deployment from `store`, renders it and writes the report file
-// (replacing it atomically), then stores attribute "report_path". Returns
-// the file's path.
-Result<std::filesystem::path> write_report(state::Store& store, const std::string& deployment_id);
+// Reads the deployment from `store`, renders it with the `live` sections
+// and writes the report file (replacing it atomically), then stores
+// attribute "report_path". Returns the file's path.
+Result<std::filesystem::path> write_report(state::Store& store, const std::string& deployment_id,
+                                           std::vector<LiveSection> live = {});
 
 }  // namespace hivemind::report

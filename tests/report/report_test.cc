@@ -115,6 +115,28 @@ TEST(Report, RendersExactText) {
   EXPECT_EQ(render_report(sample()), expected);
 }
 
+TEST(Report, LiveSectionsFollowCosts) {
+  ReportData data = sample();
+  data.live = {{"Logs (last hour)", "No errors in the window.\n\n2026-12-04 12:00:00  INFO up\n"},
+               {"Costs", "month to date  $3.21  (actual, Cost Explorer)\n"}};
+
+  std::string text = render_report(data);
+
+  EXPECT_NE(text.find("  total                              $27.59/month\n"
+                      "\n"
+                      "Logs (last hour)\n"
+                      "  No errors in the window.\n"
+                      "\n"
+                      "  2026-12-04 12:00:00  INFO up\n"
+                      "\n"
+                      "Costs\n"
+                      "  month to date  $3.21  (actual, Cost Explorer)\n"
+                      "\n"
+                      "Next steps\n"),
+            std::string::npos)
+      << text;
+}
+
 TEST(Report, NeverContainsPassword) {
   std::string text = render_report(sample());
   EXPECT_EQ(text.find("hunter2"), std::string::npos);
