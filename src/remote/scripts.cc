@@ -61,6 +61,10 @@ echo "@APP@ started under the fallback supervisor"
 
 // Stops the supervisor first, so that it cannot restart the app, then waits
 // up to 10 s for the app to exit and kills its process group if it has not.
+// Signals go to a process group as `kill -s SIG -- -PGID` here and in the
+// supervisor, because dash (Debian's /bin/sh) rejects `kill -SIG -- -PGID`,
+// and the fallback to the leader's pid alone leaves `npm start`'s node child
+// running.
 std::string stop_fallback(const ReleaseLayout& layout) {
   return substitute(R"sh(set -u
 supervisor_pid_file=@SUPERVISOR_PID@
@@ -75,7 +79,7 @@ if [ -n "$app_pid" ]; then
     sleep 0.5
     i=$((i + 1))
   done
-  kill -KILL -- "-$app_pid" 2>/dev/null || kill -KILL "$app_pid" 2>/dev/null || true
+  kill -s KILL -- "-$app_pid" 2>/dev/null || kill -s KILL "$app_pid" 2>/dev/null || true
 fi
 rm -f "$supervisor_pid_file" "$app_pid_file"
 echo "@APP@ stopped"
@@ -271,7 +275,7 @@ note() {
 stop() {
   note "stopping (app pid $child)"
   if [ -n "$child" ]; then
-    kill -TERM -- "-$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null
+    kill -s TERM -- "-$child" 2>/dev/null || kill -s TERM "$child" 2>/dev/null
   fi
   rm -f "$supervisor_pid_file"
   exit 0
