@@ -25,7 +25,7 @@ TEST(StatusText, HighlightWrapsErrorLinesOnly) {
   auto mark = [](const std::string& text) { return "<" + text + ">"; };
 
   EXPECT_EQ(render_logs(view, mark),
-            "<error         x1    first 2026-12-04 12:00:01  last 2026-12-04 12:00:01  ERROR db down>\n"
+            "<stack trace   x1    first 2026-12-04 12:00:01  last 2026-12-04 12:00:01  ERROR db down>\n"
             "\n"
             "2026-12-04 12:00:00  INFO up\n"
             "<2026-12-04 12:00:01  ERROR db down>\n"
