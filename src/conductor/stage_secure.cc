@@ -83,13 +83,14 @@ void inspect_host(StageContext& context, verify::SecuritySnapshot& snapshot) {
   if (effective && effective->exit_status == 0) snapshot.sshd_effective_config = effective->stdout_text;
 }
 
-// Scans the state database, logs and reports for secret-looking text, and
-// for the database password when the deployment has a database. The
-// instance's user data was added by collect_aws_facts.
+// Scans logs and reports for secret-looking text, and them and the state
+// database for the database password when the deployment has a database.
+// The instance's user data was added by collect_aws_facts.
 void add_secret_scan(StageContext& context, verify::SecuritySnapshot& snapshot) {
   // SQLite in WAL mode keeps recent writes in state.db-wal until a checkpoint.
   for (const char* name : {"state.db", "state.db-wal"}) {
-    if (std::filesystem::exists(context.state_dir / name)) snapshot.files_to_scan.push_back(context.state_dir / name);
+    std::filesystem::path file = context.state_dir / name;
+    if (std::filesystem::exists(file)) snapshot.files_to_scan_for_values.push_back(file);
   }
   add_files(snapshot.files_to_scan, context.paths.logs);
   add_files(snapshot.files_to_scan, context.paths.report);

@@ -152,13 +152,24 @@ bool contains_secret(const std::string& text, const std::vector<Secret>& secrets
   return false;
 }
 
-// Adds one violation per finding in `text`. `label` names the place it was read from.
+// Adds one violation per finding in `text`. `label` names the place it was
+// read from.
 void scan_text(RuleOutcome& outcome, const std::string& label, const std::string& text,
-               const std::vector<Secret>& secrets) {
+               const std::vector<Secret>& secrets, bool patterns) {
   if (contains_secret(text, secrets)) outcome.violations.push_back({label, label + " contains the database password"});
+  if (!patterns) return;
   for (const auto& kind : find_secret_patterns(text)) {
     outcome.violations.push_back({label, fmt::format("{} contains what looks like {}", label, kind)});
   }
+}
+
+void scan_file(RuleOutcome& outcome, const std::filesystem::path& file, const std::vector<Secret>& secrets,
+               bool patterns) {
+  std::ifstream input(file, std::ios::binary);
+  if (!input) return;
+  std::stringstream bytes;
+  bytes << input.rdbuf();
+  scan_text(outcome, file.string(), bytes.str(), secrets, patterns);
 }
 
 RuleOutcome judge_secrets(const SecuritySnapshot& snapshot) {
@@ -170,14 +181,9 @@ RuleOutcome judge_secrets(const SecuritySnapshot& snapshot) {
     outcome.note = "Nothing was collected to scan.";
     return outcome;
   }
-  for (const auto& file : snapshot.files_to_scan) {
-    std::ifstream input(file, std::ios::binary);
-    if (!input) continue;
-    std::stringstream bytes;
-    bytes << input.rdbuf();
-    scan_text(outcome, file.string(), bytes.str(), snapshot.secrets);
-  }
-  for (const auto& [label, text] : snapshot.texts_to_scan) scan_text(outcome, label, text, snapshot.secrets);
+  for (const auto& file : snapshot.files_to_scan) scan_file(outcome, file, snapshot.secrets, true);
+  for (const auto& file : snapshot.files_to_scan_for_values) scan_file(outcome, file, snapshot.secrets, false);
+  for (const auto& [label, text] : snapshot.texts_to_scan) scan_text(outcome, label, text, snapshot.secrets, true);
 
   if (snapshot.secrets.empty()) {
     outcome.note = "No known secret value was available, so only secret-looking patterns were searched.";

@@ -63,9 +63,13 @@ struct SecuritySnapshot {
   std::vector<aws::rds::DbInstance> databases;
   // The output of `sshd -T` on the host: one lowercase "key value" per line.
   std::optional<std::string> sshd_effective_config;
-  // Files scanned for the secret values and for secret-looking text (state
-  // database, logs, reports).
+  // Files scanned for the secret values and for secret-looking text (logs,
+  // reports).
   std::vector<std::filesystem::path> files_to_scan;
+  // Files scanned for the secret values only. The state database belongs
+  // here because it quotes the repository's own example settings (such as a
+  // local development DATABASE_URL) as analysis evidence.
+  std::vector<std::filesystem::path> files_to_scan_for_values;
   // Texts scanned as well, each with a label (e.g. the instance's user data).
   std::vector<std::pair<std::string, std::string>> texts_to_scan;
   std::vector<Secret> secrets;  // values that must appear nowhere, e.g. the DB password

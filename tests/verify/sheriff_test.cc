@@ -11,6 +11,8 @@
 namespace hivemind::verify {
 namespace {
 
+namespace fs = std::filesystem;
+
 const RuleOutcome& rule(const SecurityReport& report, std::string_view id) {
   for (const auto& outcome : report.rules) {
     if (outcome.rule_id == id) return outcome;
@@ -124,6 +126,23 @@ TEST(SheriffRulesTest, PasswordInLogFileIsViolation) {
     EXPECT_EQ(violation.resource, (folder.path() / "leaky.log").string());
     EXPECT_EQ(violation.detail.find("s3cret"), std::string::npos);
   }
+}
+
+TEST(SheriffRulesTest, StateIsSearchedForValuesOnly) {
+  hivemind::testing::TempDir folder;
+  fs::path state = folder.path() / "state.db";
+  std::ofstream(state) << "evidence: DATABASE_URL=postgres://notes:notes@localhost:5432/notes\n";
+  SecuritySnapshot snapshot;
+  snapshot.secrets.emplace_back("s3cret-Pa55word");
+  snapshot.files_to_scan_for_values = {state};
+
+  EXPECT_EQ(rule(evaluate(snapshot, {}), kRuleNoSecrets).state, RuleState::kPassed);
+
+  std::ofstream(state, std::ios::app) << "password s3cret-Pa55word\n";
+  const RuleOutcome outcome = rule(evaluate(snapshot, {}), kRuleNoSecrets);
+  EXPECT_EQ(outcome.state, RuleState::kViolated);
+  ASSERT_EQ(outcome.violations.size(), 1u);
+  EXPECT_EQ(outcome.violations[0].resource, state.string());
 }
 
 TEST(SheriffRulesTest, SecretPatternInUserDataIsViolation) {
