@@ -58,7 +58,13 @@ Status check_inputs(const PlanInputs& inputs) {
   if (inputs.deployment_id.empty() || inputs.app_name.empty()) {
     return fail(make_error("plan.missing_identity", "The plan needs a deployment id and an app name."));
   }
-  if (inputs.web_service && (inputs.app_port <= 0 || inputs.app_port > 65535)) {
+  if (inputs.web_service && inputs.app_port == 0) {
+    return fail(make_error("plan.missing_port",
+                           "The app is a web service, but the analysis found no port that it listens on.",
+                           "Run `hivemind analyze` on the repository to see what was read, then set `port` in "
+                           "hivemind.toml at the repository root, or `web_service = false` for a worker."));
+  }
+  if (inputs.web_service && (inputs.app_port < 0 || inputs.app_port > 65535)) {
     return fail(
         make_error("plan.missing_port",
                    fmt::format("The app is a web service but its port {} is not a valid TCP port.", inputs.app_port),

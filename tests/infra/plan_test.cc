@@ -137,6 +137,16 @@ TEST(Plan, RejectsWebServiceWithoutPort) {
   Result<Plan> plan = build_plan(inputs);
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.error().code, "plan.missing_port");
+  EXPECT_EQ(plan.error().message, "The app is a web service, but the analysis found no port that it listens on.");
+}
+
+TEST(Plan, RejectsWebServiceWithPortOutOfRange) {
+  PlanInputs inputs = web_inputs();
+  inputs.app_port = 70000;
+  Result<Plan> plan = build_plan(inputs);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.error().code, "plan.missing_port");
+  EXPECT_EQ(plan.error().message, "The app is a web service but its port 70000 is not a valid TCP port.");
 }
 
 TEST(Plan, RejectsInvalidSshCidr) {
