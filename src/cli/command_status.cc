@@ -204,9 +204,9 @@ int run_report(const GlobalOptions& global, const StatusFlags& flags) {
 
 constexpr const char* kCheckHelp =
     "Exit 1 when there are new critical errors (stack traces, FATAL, out-of-memory kills, HTTP 5xx) or failing "
-    "health (an alarm in state ALARM, an unhealthy target), for cron and CI. \"New\" means last seen after the "
-    "previous --check of this deployment, whose time is kept in its state as attribute last_check_ms; the first "
-    "check looks back over --since";
+    "health (an alarm in state ALARM, an unhealthy target), for cron and CI. An error group is new when the "
+    "previous --check of this deployment did not see it, or saw it last at an earlier time. Each check stores "
+    "what it saw in the deployment's state (attribute last_check); the first check looks back over --since";
 
 void add_live_status_options(CLI::App& status, LiveStatusFlags& live) {
   CLI::Option* id = status.get_option("id");

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <future>
 #include <iostream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -28,6 +29,10 @@ constexpr std::chrono::milliseconds kCallTimeout = 10s;
 constexpr int kMaxAttempts = 2;
 constexpr std::chrono::milliseconds kFollowInterval = 2s;
 constexpr std::chrono::seconds kMaxSince = std::chrono::hours(24 * 31);
+// How long after its timestamp a log event may still arrive in CloudWatch
+// Logs and count for --check. An estimate: the agent flushes every 5 s by
+// default, and ingestion adds seconds more.
+constexpr std::chrono::minutes kLateArrival{5};
 
 std::atomic<bool> stop_following{false};
 
@@ -97,28 +102,64 @@ nlohmann::json view_json(const std::optional<Result<View>>& view, nlohmann::json
   return convert(**view);
 }
 
-// Runs the check over the logs since the previous check (or the window, the
-// first time), then remembers this check's time.
+// What --check remembers between runs, stored as JSON in attribute
+// kLastCheckAttribute: when it ran, and the last time each critical group
+// (kind and signature) was seen then.
+struct CheckMemory {
+  std::optional<monitor::TimePoint> checked_at;
+  std::map<std::string, std::int64_t> last_seen_ms;
+};
+
+std::string group_key(const monitor::ErrorGroup& group) {
+  return std::string(monitor::to_string(group.kind)) + "|" + group.signature;
+}
+
+CheckMemory read_check_memory(const state::Store& store, const std::string& deployment_id) {
+  CheckMemory memory;
+  auto stored = store.attribute(deployment_id, kLastCheckAttribute);
+  if (!stored || !*stored) return memory;
+  nlohmann::json json = nlohmann::json::parse(**stored, nullptr, false);
+  if (!json.is_object() || !json.contains("checked_at_ms") || !json["checked_at_ms"].is_number_integer()) {
+    log::get("cli")->warn("ignoring unreadable attribute {} of {}", kLastCheckAttribute, deployment_id);
+    return memory;
+  }
+  memory.checked_at = monitor::TimePoint(std::chrono::milliseconds(json["checked_at_ms"].get<std::int64_t>()));
+  nlohmann::json seen = json.value("last_seen_ms", nlohmann::json::object());
+  for (const auto& [key, value] : seen.items()) {
+    if (value.is_number_integer()) memory.last_seen_ms[key] = value.get<std::int64_t>();
+  }
+  return memory;
+}
+
+Status write_check_memory(state::Store& store, const std::string& deployment_id, monitor::TimePoint now,
+                          const std::vector<monitor::ErrorGroup>& groups) {
+  nlohmann::json seen = nlohmann::json::object();
+  for (const monitor::ErrorGroup& group : groups) seen[group_key(group)] = group.last_seen_ms;
+  nlohmann::json json{{"checked_at_ms", to_ms(now)}, {"last_seen_ms", seen}};
+  return store.set_attribute(deployment_id, kLastCheckAttribute, json.dump());
+}
+
+// Runs the check and remembers it. The first check reads the window; later
+// ones read from kLateArrival before the previous check, because log events
+// can reach CloudWatch after their own timestamp. A critical group is new
+// when the previous check did not see it, or saw it last at an earlier time.
 Result<monitor::CheckResult> run_new_check(aws::AwsClient& client, state::Store& store,
                                            const monitor::MonitoredResources& resources, monitor::TimePoint now,
                                            std::chrono::seconds window) {
-  monitor::TimePoint from = now - window;
-  auto last = store.attribute(resources.deployment_id, kLastCheckAttribute);
-  if (last && *last) {
-    try {
-      from = monitor::TimePoint(std::chrono::milliseconds(std::stoll(**last)));
-    } catch (const std::exception&) {
-      log::get("cli")->warn("ignoring unreadable {} \"{}\"", kLastCheckAttribute, **last);
-    }
-  }
+  CheckMemory memory = read_check_memory(store, resources.deployment_id);
+  monitor::TimePoint from = memory.checked_at ? *memory.checked_at - kLateArrival : now - window;
   monitor::LogsQuery query;
   query.now = now;
   query.since = std::max(std::chrono::ceil<std::chrono::seconds>(now - from), std::chrono::seconds(1));
   query.max_lines = 0;
-  Result<monitor::CheckResult> result = monitor::run_check(client, resources, query);
-  if (!result) return result;
+  monitor::IsNewGroup is_new = [&memory](const monitor::ErrorGroup& group) {
+    auto seen = memory.last_seen_ms.find(group_key(group));
+    return seen == memory.last_seen_ms.end() || group.last_seen_ms > seen->second;
+  };
 
-  Status stored = store.set_attribute(resources.deployment_id, kLastCheckAttribute, std::to_string(to_ms(now)));
+  Result<monitor::CheckResult> result = monitor::run_check(client, resources, query, is_new);
+  if (!result) return result;
+  Status stored = write_check_memory(store, resources.deployment_id, now, result->critical_groups);
   if (!stored) return fail(stored.error());
   return result;
 }

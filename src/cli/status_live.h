@@ -31,9 +31,11 @@ struct LiveStatusFlags {
   int lines = 50;
 };
 
-// Attribute that stores when `--check` last read the logs, in milliseconds
-// since the Unix epoch. Critical errors last seen before it are not new.
-inline constexpr const char* kLastCheckAttribute = "last_check_ms";
+// Attribute that stores the previous `--check`: JSON with its time
+// ("checked_at_ms") and when it last saw each critical error group
+// ("last_seen_ms", by kind and signature). A group it saw, and has not
+// seen again since, is not new.
+inline constexpr const char* kLastCheckAttribute = "last_check";
 
 // The AWS client configuration for reading a deployment's live views: its
 // own target (its sandbox's moto, or AWS) with short timeouts and one retry.

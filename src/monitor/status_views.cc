@@ -196,11 +196,15 @@ StatusViews fetch_status_views(aws::AwsClient& client, const state::Store& store
   return views;
 }
 
-CheckResult check_health(const LogsView& logs, const std::vector<aws::cloudwatch::Alarm>& alarms, TimePoint since) {
+CheckResult check_health(const LogsView& logs, const std::vector<aws::cloudwatch::Alarm>& alarms, TimePoint since,
+                         const IsNewGroup& is_new) {
   CheckResult result;
   std::int64_t since_ms = to_ms(since);
   for (const ErrorGroup& group : logs.groups) {
-    if (!is_critical(group.kind) || group.last_seen_ms < since_ms) continue;
+    if (!is_critical(group.kind)) continue;
+    result.critical_groups.push_back(group);
+    bool fresh = is_new ? is_new(group) : group.last_seen_ms >= since_ms;
+    if (!fresh) continue;
     result.problems.push_back(
         fmt::format("{} error seen {} times: {}", to_string(group.kind), group.count, group.signature));
   }
@@ -222,7 +226,8 @@ std::vector<std::string> target_health_problems(const std::vector<aws::elbv2::Ta
   return problems;
 }
 
-Result<CheckResult> run_check(aws::AwsClient& client, const MonitoredResources& resources, const LogsQuery& query) {
+Result<CheckResult> run_check(aws::AwsClient& client, const MonitoredResources& resources, const LogsQuery& query,
+                              const IsNewGroup& is_new) {
   auto alarms = std::async(std::launch::async, [&] {
     return aws::cloudwatch::describe_alarms(client, {}, dashboard_name(resources.deployment_id) + "-");
   });
@@ -237,7 +242,7 @@ Result<CheckResult> run_check(aws::AwsClient& client, const MonitoredResources& 
   if (!listed) return fail(read_failed(listed.error(), "alarms of " + resources.deployment_id));
   if (!health) return fail(read_failed(health.error(), "target health of " + resources.target_group_arn));
 
-  CheckResult result = check_health(*logs, *listed, query.now - query.since);
+  CheckResult result = check_health(*logs, *listed, query.now - query.since, is_new);
   for (std::string& problem : target_health_problems(*health)) result.problems.push_back(std::move(problem));
   result.ok = result.problems.empty();
   return result;

@@ -9,6 +9,7 @@
 // AwsClient is safe to share (it is: see aws/client.h).
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -91,12 +92,19 @@ StatusViews fetch_status_views(aws::AwsClient& client, const state::Store& store
 
 struct CheckResult {
   bool ok = true;
-  std::vector<std::string> problems;  // one sentence each
+  std::vector<std::string> problems;        // one sentence each
+  std::vector<ErrorGroup> critical_groups;  // every critical group of the window, new or not
 };
+
+// Decides whether a critical error group is new, i.e. a problem for --check.
+using IsNewGroup = std::function<bool(const ErrorGroup&)>;
 
 // Fails on critical error groups (see is_critical) last seen after `since`,
 // and on alarms of the deployment in state ALARM.
-CheckResult check_health(const LogsView& logs, const std::vector<aws::cloudwatch::Alarm>& alarms, TimePoint since);
+// With `is_new`, that predicate decides which critical groups are new in
+// place of the comparison with `since`.
+CheckResult check_health(const LogsView& logs, const std::vector<aws::cloudwatch::Alarm>& alarms, TimePoint since,
+                         const IsNewGroup& is_new = {});
 
 // Returns one problem sentence per registered target whose state is not
 // "healthy", "initial" or "draining".
@@ -105,6 +113,7 @@ std::vector<std::string> target_health_problems(const std::vector<aws::elbv2::Ta
 // Reads the deployment's alarms ("hivemind-<id>-" prefix), the target
 // group's target health and the logs of the window at the same time, then
 // applies check_health() and target_health_problems().
-Result<CheckResult> run_check(aws::AwsClient& client, const MonitoredResources& resources, const LogsQuery& query);
+Result<CheckResult> run_check(aws::AwsClient& client, const MonitoredResources& resources, const LogsQuery& query,
+                              const IsNewGroup& is_new = {});
 
 }  // namespace hivemind::monitor

@@ -287,7 +287,13 @@ TEST_F(StatusLiveTest, CheckFailsOnlyOnNewCriticalErrors) {
   EXPECT_EQ(again.exit_code, 0) << "the same error is not new the second time: " << again.output;
   auto remembered = store_->attribute(kId, kLastCheckAttribute);
   ASSERT_TRUE(remembered.ok());
-  EXPECT_TRUE(remembered->has_value());
+  ASSERT_TRUE(remembered->has_value());
+  json memory = json::parse(**remembered, nullptr, false);
+  EXPECT_TRUE(memory["last_seen_ms"].contains("fatal|FATAL out of file descriptors")) << **remembered;
+
+  put_lines({"FATAL out of file descriptors"}, now_ms());
+  CommandRun recurring = hivemind({"status", kId, "--check"});
+  EXPECT_EQ(recurring.exit_code, 1) << "the error happened again: " << recurring.output << recurring.errors;
 }
 
 TEST_F(StatusLiveTest, CheckJsonListsProblems) {
