@@ -1,9 +1,9 @@
 #pragma once
 
 // Deployments that a killed command left behind. A deploy or retry that dies
-// (SIGKILL, a crash, a lost machine) leaves its deployment `deploying` with
-// the stage it was in still recorded as running, and nothing else changes
-// that record: the command that could is gone.
+// (SIGKILL, a crash, a lost machine) leaves its deployment `deploying`, with
+// the stage it was in still recorded as running. Nothing else changes that
+// record, because the command that would have is gone.
 
 #include <string>
 
@@ -14,11 +14,11 @@
 namespace hivemind::conductor {
 
 // Turns a `deploying` deployment into a failed one, so that `hivemind retry`
-// resumes it: the stage run still marked running is finished as cancelled,
-// and the deployment records a failure at that stage (at the stage after
-// the last one that succeeded when none is marked running). Returns true
-// when it changed the deployment, which `deployment` then reflects, and
-// false for a deployment in any other status.
+// resumes it. The stage run still marked running is finished as cancelled,
+// and the deployment records a failure at that stage. When no run is marked
+// running, the failure is at the stage after the last one that succeeded.
+// Returns true when it changed the deployment (which `deployment` then
+// reflects), and false for a deployment in any other status.
 // REQUIRES: the caller holds the deployment's lock. Holding it proves that
 // the command that set `deploying` has exited.
 Result<bool> mark_interrupted(state::Store& store, state::Deployment& deployment);

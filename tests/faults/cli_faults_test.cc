@@ -342,7 +342,8 @@ TEST_F(CliFaultsTest, TwoParallelDeploysShareStateFolder) {
   std::vector<std::string> ids;
   for (const CommandRun* run : {&left, &right}) {
     nlohmann::json outcome = parse_json_output(run->output);
-    ASSERT_TRUE(outcome.is_object() && outcome.contains("id")) << run->output;
+    ASSERT_TRUE(outcome.is_object()) << run->output;
+    ASSERT_TRUE(outcome.contains("id")) << run->output;
     EXPECT_EQ(outcome["status"], "failed") << outcome.dump(2);
     EXPECT_EQ(outcome["failed_stage"], "deploy") << outcome.dump(2);
     ids.push_back(outcome["id"]);
@@ -401,10 +402,10 @@ class SmallDisk {
 };
 
 // The state folder on a disk that fills up during the deploy, at several
-// amounts of free space so that the write that fails lands at different
-// stages. The deploy fails with a message that names the full disk; every
-// resource it created carries its tag, and a destroy after the disk was
-// freed leaves none.
+// amounts of free space so that the failing write lands at different stages.
+// The deploy fails with a message that names the full disk. Every resource
+// it created carries its tag, so a destroy after the disk was freed leaves
+// none.
 TEST_F(CliFaultsTest, FullStateDiskKeepsResourcesTagged) {
   if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
   int stopped_with_resources = 0;
