@@ -1,19 +1,23 @@
 // Measures the status views (logs, metrics, costs) against a local
 // moto_server: the three reads in parallel through fetch_status_views(),
-// and one after the other for comparison. Set
+// one after the other for comparison, and the whole command
+// `hivemind status <id> --show-logs --show-metrics --show-costs` as a user
+// runs it (the built binary next to bench/, process start included). Set
 // HIVEMIND_BENCH_MOTO_ENDPOINT=http://127.0.0.1:PORT; without it the cases
 // are skipped. The seeded data: 200 log lines, 60 CPU points, two resources
-// with estimated costs.
+// with estimated costs and the log group in state.
 
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <tuple>
 
 #include "aws/cloudwatch.h"
 #include "aws/curl_transport.h"
 #include "aws/logs.h"
+#include "common/process.h"
 #include "monitor/status_views.h"
 #include "state/store.h"
 
@@ -53,6 +57,7 @@ Fixture* fixture(const std::string& endpoint) {
     built->client = std::make_unique<aws::AwsClient>(bench_config(endpoint), std::make_shared<aws::CurlTransport>());
     state::StoreOptions options;
     options.state_dir = std::filesystem::temp_directory_path() / "hivemind-status-bench";
+    std::filesystem::remove_all(options.state_dir);  // a deployment left by an earlier run would be kept as is
     auto store = state::Store::open(options);
     if (!store) return std::unique_ptr<Fixture>();
     built->store = std::move(*store);
@@ -61,9 +66,11 @@ Fixture* fixture(const std::string& endpoint) {
     deployment.app_name = "bench";
     deployment.region = "us-east-1";
     (void)built->store->create_deployment(deployment);
-    for (auto [name, cost] : {std::pair{"instance", 15.18}, std::pair{"load_balancer", 16.43}}) {
-      (void)built->store->record_intent({kId, name, "ec2:instance", "", cost});
-      (void)built->store->record_created(kId, name, std::string("id-") + name, "", "{}");
+    for (auto [name, kind, id, cost] : {std::tuple{"instance", "ec2:instance", "i-bench", 15.18},
+                                        std::tuple{"load_balancer", "elbv2:load-balancer", "id-load_balancer", 16.43},
+                                        std::tuple{"log_group", "logs:log-group", kGroup, 0.0}}) {
+      (void)built->store->record_intent({kId, name, kind, "", cost});
+      (void)built->store->record_created(kId, name, id, "", "{}");
     }
 
     aws::AwsClient& client = *built->client;
@@ -119,10 +126,52 @@ void run_views(benchmark::State& state, bool parallel) {
   }
 }
 
+// The hivemind binary: <build>/hivemind, beside this program's bench/ folder.
+std::filesystem::path hivemind_binary() {
+  return std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path() / "hivemind";
+}
+
+void BM_StatusCommand(benchmark::State& state) {
+  std::string endpoint = moto_endpoint();
+  Fixture* seeded = endpoint.empty() ? nullptr : fixture(endpoint);
+  if (seeded == nullptr) {
+    state.SkipWithError("set HIVEMIND_BENCH_MOTO_ENDPOINT to a loopback moto_server URL");
+    return;
+  }
+  ProcessOptions options;
+  options.timeout = std::chrono::seconds(30);
+  options.environment = {{"PATH", "/usr/bin:/bin"},
+                         {"HOME", seeded->store->state_dir().string()},
+                         {"AWS_CONFIG_FILE", "/dev/null"},
+                         {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"},
+                         {"AWS_ENDPOINT_URL", endpoint},
+                         {"AWS_ACCESS_KEY_ID", "bench"},
+                         {"AWS_SECRET_ACCESS_KEY", "bench"},
+                         {"AWS_REGION", "us-east-1"},
+                         {"AWS_EC2_METADATA_DISABLED", "true"}};
+  std::vector<std::string> argv{hivemind_binary().string(),
+                                "--no-color",
+                                "--state-dir",
+                                seeded->store->state_dir().string(),
+                                "status",
+                                kId,
+                                "--show-logs",
+                                "--show-metrics",
+                                "--show-costs"};
+  for (auto _ : state) {
+    auto run = run_process(argv, options);
+    if (!run || !run->succeeded()) {
+      state.SkipWithError(run ? ("status failed: " + run->output).c_str() : run.error().describe().c_str());
+      return;
+    }
+  }
+}
+
 void BM_StatusViewsParallel(benchmark::State& state) { run_views(state, true); }
 void BM_StatusViewsSequential(benchmark::State& state) { run_views(state, false); }
 BENCHMARK(BM_StatusViewsParallel)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_StatusViewsSequential)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_StatusCommand)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace hivemind::monitor
