@@ -13,9 +13,9 @@
 #include "cli/commands.h"
 #include "cli/conductor_setup.h"
 #include "cli/deployment_view.h"
+#include "cli/sandbox_url.h"
 #include "cli/ui.h"
 #include "common/log.h"
-#include "sandbox/address_map.h"
 
 namespace hivemind::cli {
 namespace {
@@ -94,25 +94,14 @@ int print_plan(const infra::Plan& plan, const GlobalOptions& global, Ui& ui) {
   return kExitSuccess;
 }
 
-// In the sandbox the load balancer's DNS name is moto's invention, so the
-// address that answers is the sandbox proxy's, read from the address map.
-std::string sandbox_url(const std::string& state_dir, const std::string& url) {
-  std::string prefix = "http://";
-  if (url.rfind(prefix, 0) != 0) return {};
-  Result<sandbox::AddressMap> map = sandbox::read_address_map(sandbox::address_map_path(state_dir));
-  if (!map) return {};
-  Result<sandbox::Endpoint> proxy = map->load_balancer(url.substr(prefix.size()));
-  if (!proxy) return {};
-  return fmt::format("http://{}:{}", proxy->host, proxy->port);
-}
-
 void print_success(const state::Store& store, const state::Deployment& deployment, Ui& ui,
                    const std::string& state_dir) {
   nlohmann::json json = deployment_json(store, deployment);
   ui.success(fmt::format("Deployment {} is deployed.", deployment.id));
   if (json.contains("url")) {
     std::string url = json["url"].get<std::string>();
-    std::string local = deployment.endpoint_kind == state::EndpointKind::sandbox ? sandbox_url(state_dir, url) : "";
+    std::string local =
+        deployment.endpoint_kind == state::EndpointKind::sandbox ? sandbox_local_url(state_dir, url) : "";
     if (local.empty()) {
       ui.info(fmt::format("  URL:          {}", url));
     } else {
@@ -175,6 +164,10 @@ int run_deploy(const GlobalOptions& global, const DeployFlags& flags) {
   if (global.json) {
     nlohmann::json json = deployment_json((*conductor)->store(), *deployment);
     json["ok"] = deployed;
+    if (deployment->endpoint_kind == state::EndpointKind::sandbox && json.contains("url")) {
+      std::string local = sandbox_local_url(global.state_dir, json["url"].get<std::string>());
+      if (!local.empty()) json["sandbox_url"] = local;
+    }
     std::cout << json.dump(2) << "\n";
   } else if (deployed) {
     print_success((*conductor)->store(), *deployment, ui, global.state_dir);
