@@ -1,6 +1,6 @@
 // `hivemind verify <id>`: Overwatch's checks run again on a running
-// deployment, for a user who wants to know whether the app still answers
-// (after a change by hand, an alarm, or an outage).
+// deployment, to show whether the app still responds after a change by
+// hand, an alarm or an outage.
 
 #include <fmt/format.h>
 

@@ -93,7 +93,9 @@ Result<VerifyOutcome> verify_again(const ConductorSetup& setup, const std::strin
 
   std::int64_t before = last_verification_id(**store, deployment_id);
   context.emit({ConductorEvent::Kind::kStageStarted, StageName::verify, kAgent, "verify"});
+  auto started = std::chrono::steady_clock::now();
   Status outcome = stage->second(context);
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
 
   VerifyOutcome result;
   result.deployment = *deployment;
@@ -109,7 +111,7 @@ Result<VerifyOutcome> verify_again(const ConductorSetup& setup, const std::strin
                          outcome ? "succeeded" : "failed", detail});
   log::get("conductor")->info("verification of {} run again: {}", deployment_id, outcome ? "passed" : detail);
   if (outcome) {
-    context.emit({ConductorEvent::Kind::kStageSucceeded, StageName::verify, kAgent, "verify"});
+    context.emit({ConductorEvent::Kind::kStageSucceeded, StageName::verify, kAgent, "verify", elapsed});
   } else {
     context.emit({ConductorEvent::Kind::kStageFailed, StageName::verify, kAgent, detail});
   }

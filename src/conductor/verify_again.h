@@ -1,9 +1,9 @@
 #pragma once
 
 // Overwatch run again on a deployment that is already up, outside any
-// deploy: what `hivemind verify <id>` does when a user wants to know whether
-// the app still answers. It runs the same verify stage function the deploy
-// ran, with the same addresses, and stores the new results beside the old.
+// deploy. `hivemind verify <id>` uses it to tell a user whether the app still
+// responds. It runs the verify stage function that the deploy ran, with the
+// same addresses, and stores the new results beside the old ones.
 
 #include <string>
 #include <vector>
