@@ -1,11 +1,16 @@
 #include "build/compiler.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
+#include <utility>
 
 #include "common/digest.h"
 #include "common/log.h"
@@ -204,6 +209,47 @@ std::optional<Manifest> cached_manifest(const fs::path& artifact, const std::str
   return *manifest;
 }
 
+// An exclusive flock on <state_dir>/builds/<key>.lock, held while one source
+// hash is built. A second build of the same source, such as two deploys of
+// one commit at once, waits for it and then reuses the artifact instead of
+// deleting the work folder under the first. The kernel releases the flock
+// when the process dies, so a killed build never blocks the next one.
+class BuildLock {
+ public:
+  explicit BuildLock(int descriptor) : descriptor_(descriptor) {}
+  ~BuildLock() {
+    if (descriptor_ >= 0) ::close(descriptor_);
+  }
+  BuildLock(BuildLock&& other) noexcept : descriptor_(std::exchange(other.descriptor_, -1)) {}
+  BuildLock(const BuildLock&) = delete;
+  BuildLock& operator=(const BuildLock&) = delete;
+  BuildLock& operator=(BuildLock&&) = delete;
+
+ private:
+  int descriptor_;
+};
+
+Result<BuildLock> lock_build(const fs::path& lock_file) {
+  std::error_code error;
+  fs::create_directories(lock_file.parent_path(), error);
+  int descriptor = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (descriptor < 0) {
+    return fail(make_error("build.write_failed",
+                           "Cannot open the build lock " + lock_file.string() + ": " + std::strerror(errno) + ".",
+                           "Check that the state folder is writable."));
+  }
+  BuildLock lock(descriptor);
+
+  if (::flock(descriptor, LOCK_EX | LOCK_NB) == 0) return lock;
+  log::get("build")->info("waiting for another build of the same source to finish ({})", lock_file.string());
+  while (::flock(descriptor, LOCK_EX) != 0) {
+    if (errno == EINTR) continue;
+    return fail(make_error("build.lock_failed", "Cannot lock " + lock_file.string() + ": " + std::strerror(errno) + ".",
+                           "Check that the state folder is on a local file system that supports flock."));
+  }
+  return lock;
+}
+
 Status prepare_work_dir(const fs::path& build_dir, const fs::path& work_dir, const fs::path& log_file) {
   std::error_code error;
   fs::remove_all(work_dir, error);
@@ -256,6 +302,8 @@ Result<BuildResult> build_app(const BuildRequest& request) {
   result.artifact = request.state_dir / "artifacts" / (app + "-" + version + ".tar.gz");
   result.log_file = build_dir / "build.log";
   result.work_dir = build_dir / "work";
+  Result<BuildLock> lock = lock_build(build_dir.string() + ".lock");
+  if (!lock) return fail(lock.error());
   if (std::optional<Manifest> cached = cached_manifest(result.artifact, hash)) {
     result.manifest = *cached;
     result.cache_hit = true;

@@ -4,7 +4,9 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <thread>
 
 #include "support/temp_dir.h"
 
@@ -117,6 +119,28 @@ TEST_F(CompilerTest, ChangedSourceIsBuiltAgain) {
   EXPECT_FALSE(second->cache_hit);
   EXPECT_NE(second->manifest.version, first->manifest.version);
   EXPECT_NE(second->artifact, first->artifact);
+}
+
+TEST_F(CompilerTest, SameSourceBuiltTwiceAtOnce) {
+  // The build step sleeps so that the second build starts while the first
+  // one still runs in the work folder that both would use.
+  write_file(path("app/package.json"), R"({"name": "twice", "version": "1.0.0", "scripts": {"build": "node build.js"}})"
+                                       "\n");
+  write_file(path("app/build.js"), "setTimeout(() => {}, 1500);\n");
+  write_file(path("app/server.js"), "1;\n");
+  BuildRequest request = request_for(path("app"), node_analysis("npm run build"));
+
+  std::optional<Result<BuildResult>> first;
+  std::optional<Result<BuildResult>> second;
+  std::thread other([&] { second.emplace(build_app(request)); });
+  first.emplace(build_app(request));
+  other.join();
+
+  ASSERT_TRUE(first->ok()) << first->error().describe();
+  ASSERT_TRUE(second->ok()) << second->error().describe();
+  EXPECT_EQ((*first)->artifact, (*second)->artifact);
+  EXPECT_NE((*first)->cache_hit, (*second)->cache_hit) << "exactly one of the two builds should run the steps";
+  EXPECT_TRUE(fs::exists(path("state") / "builds" / ((*first)->work_dir.parent_path().filename().string() + ".lock")));
 }
 
 TEST_F(CompilerTest, FailingBuildShowsLastLinesAndReproduceCommand) {
