@@ -95,5 +95,30 @@ TEST_F(EyeTest, AppLogsAndErrorsReachStatus) {
   EXPECT_NE(check.out.find(kBoom), std::string::npos) << check.describe();
 }
 
+TEST_F(EyeTest, ReportAndStatusShowDatabaseAndLiveSections) {
+  auto repository = copy_example("node-express-postgres", sandbox().work_dir());
+  ASSERT_TRUE(repository) << repository.error().describe();
+  CliRun deployed = sandbox().deploy(*repository);
+  ASSERT_EQ(deployed.exit_code, 0) << deployed.describe();
+  std::string id = deployed.json().value("id", "");
+
+  CliRun status = sandbox().hivemind({"--json", "status", id}, 60s);
+  CliRun report = sandbox().hivemind({"report", id}, 60s);
+
+  ASSERT_EQ(status.exit_code, 0) << status.describe();
+  std::string endpoint = status.json().value("database_endpoint", "");
+  EXPECT_TRUE(endpoint.starts_with("postgresql://")) << status.describe();
+  EXPECT_EQ(endpoint.find(':', std::string("postgresql://").size()), endpoint.rfind(':'))
+      << "only the port's colon, no password: " << endpoint;
+  ASSERT_EQ(report.exit_code, 0) << report.describe();
+  std::ifstream file(sandbox().state_dir() / id / "report" / "report.txt");
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("  Database:   postgresql://"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nLogs (last hour"), std::string::npos) << text;
+  EXPECT_NE(text.find("notes listening on"), std::string::npos) << "the app's log in the report: " << text;
+  EXPECT_NE(text.find("\nMetrics (last hour)\n  CPU"), std::string::npos) << text;
+  EXPECT_NE(text.find("(estimate, per month)"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace hivemind::testing
