@@ -199,7 +199,8 @@ Result<std::vector<StepRecord>> run_steps(const BuildRequest& request, const std
 // Returns the cached artifact when it exists, is intact and was built from
 // the same source hash.
 std::optional<Manifest> cached_manifest(const fs::path& artifact, const std::string& hash) {
-  if (!fs::exists(artifact)) return std::nullopt;
+  std::error_code error;
+  if (!fs::exists(artifact, error)) return std::nullopt;
   Result<Manifest> manifest = verify_artifact(artifact);
   if (!manifest) {
     log::get("build")->warn("ignoring cached artifact {}: {}", artifact.string(), manifest.error().message);

@@ -143,6 +143,18 @@ TEST_F(CompilerTest, SameSourceBuiltTwiceAtOnce) {
   EXPECT_TRUE(fs::exists(path("state") / "builds" / ((*first)->work_dir.parent_path().filename().string() + ".lock")));
 }
 
+TEST_F(CompilerTest, UnusableStateFolderIsAnError) {
+  write_file(path("app/package.json"), "{\"name\": \"tiny\", \"version\": \"1.0.0\"}\n");
+  BuildRequest request = request_for(path("app"), node_analysis(""));
+  request.state_dir = path("state") / std::string(300, 'x');  // longer than a file name may be
+
+  Result<BuildResult> result = build_app(request);
+
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, "build.write_failed");
+  EXPECT_NE(result.error().message.find("File name too long"), std::string::npos) << result.error().message;
+}
+
 TEST_F(CompilerTest, FailingBuildShowsLastLinesAndReproduceCommand) {
   write_file(path("app/package.json"),
              "{\"name\": \"broken\", \"version\": \"1.0.0\", \"scripts\": {\"build\": \"sh fail.sh\"}}\n");
