@@ -117,11 +117,13 @@ void print_details(Ui& ui, state::Store& store, const state::Deployment& deploym
     }
   }
 
-  auto checks = store.verifications(deployment.id);
-  if (checks && !checks->empty()) {
+  // The latest result of each check: a `hivemind verify` replaces the deploy's.
+  const nlohmann::json& checks = json["verifications"];
+  if (!checks.empty()) {
     ui.info("Verification:");
-    for (const state::VerificationResult& check : *checks) {
-      ui.info(fmt::format("  {} {:<36} {}", check.passed ? "pass" : "FAIL", check.check, check.detail));
+    for (const nlohmann::json& check : checks) {
+      ui.info(fmt::format("  {} {:<36} {}", check["passed"].get<bool>() ? "pass" : "FAIL",
+                          check["check"].get<std::string>(), check["detail"].get<std::string>()));
     }
   }
 }

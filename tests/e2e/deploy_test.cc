@@ -88,6 +88,9 @@ TEST_F(DeployTest, SampleAppPassesThenStoppedAppFailsVerify) {
   auto latest = checks_by_name(after.json()["verifications"]);
   EXPECT_FALSE(latest["http_instance"].value("passed", true)) << after.out;
   EXPECT_EQ(after.json().value("status", ""), "deployed");
+  CliRun text = sandbox().hivemind({"status", id});
+  EXPECT_NE(text.out.find("FAIL http_instance"), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find("pass http_instance"), std::string::npos) << text.out;
 }
 
 }  // namespace
