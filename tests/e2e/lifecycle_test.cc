@@ -332,5 +332,23 @@ TEST_F(LifecycleTest, RetryResumesAtFailedStageWithoutDuplicates) {
   EXPECT_EQ(sandbox().count_tagged(id), 0);
 }
 
+// A deployment kept after a failure may be retried --max-retries times.
+TEST_F(LifecycleTest, RetryPastMaximumIsRejected) {
+  auto repo = repository("no-retries", {{"README.md", "No code here.\n"}});
+  ASSERT_TRUE(repo) << repo.error().describe();
+  CliRun deploy = sandbox().deploy(*repo, {"--no-auto-cleanup", "--max-retries", "0"});
+  ASSERT_EQ(deploy.exit_code, 1) << deploy.describe();
+  std::string id = deploy.json().value("id", "");
+  ASSERT_FALSE(id.empty()) << deploy.describe();
+  EXPECT_EQ(status_of(id).value("status", ""), "failed");
+
+  CliRun retry = sandbox().hivemind({"retry", id});
+
+  EXPECT_EQ(retry.exit_code, 1) << retry.describe();
+  EXPECT_NE(retry.err.find("was retried 0 times, its maximum"), std::string::npos) << retry.describe();
+  EXPECT_NE(retry.err.find("--max-retries"), std::string::npos) << retry.describe();
+  EXPECT_EQ(status_of(id).value("retry_count", -1), 0);
+}
+
 }  // namespace
 }  // namespace hivemind::testing
