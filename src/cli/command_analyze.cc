@@ -5,6 +5,7 @@
 
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/ui.h"
@@ -118,23 +119,28 @@ void print_analysis(Ui& ui, const repo::Analysis& analysis, const repo::SourceTr
   print_lists(ui, analysis);
 }
 
+// Prints the error of a failed analysis. With --json it also writes
+// {"ok": false, "code", "error"} to standard output, as deploy --json does
+// on failure, so a script that reads only standard output can tell why.
+int report_failure(Ui& ui, const Error& error, bool json) {
+  ui.error(error.describe());
+  if (json) {
+    std::cout << nlohmann::json{{"ok", false}, {"code", error.code}, {"error", error.describe()}}.dump(2) << "\n";
+  }
+  return kExitFailure;
+}
+
 int run_analyze(const GlobalOptions& global, const AnalyzeArguments& arguments) {
   Ui ui(!global.no_color, global.json);
 
   repo::SourceOptions source_options{arguments.ref, global.state_dir};
   Result<repo::SourceTree> source = repo::open_source(arguments.location, source_options);
-  if (!source) {
-    ui.error(source.error().describe());
-    return kExitFailure;
-  }
+  if (!source) return report_failure(ui, source.error(), global.json);
 
   repo::AnalyzeOptions options;
   options.app_dir = arguments.app_dir;
   Result<repo::Analysis> analysis = repo::analyze(source->root, options);
-  if (!analysis) {
-    ui.error(analysis.error().describe());
-    return kExitFailure;
-  }
+  if (!analysis) return report_failure(ui, analysis.error(), global.json);
 
   if (global.json) {
     std::cout << repo::analysis_to_json(*analysis);

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
@@ -135,6 +136,17 @@ TEST(AnalyzeCommand, MonorepoJsonListsApps) {
       run_command(kBinary + " analyze " + (kExamples / "monorepo").string() + " --json 2>/dev/null");
   EXPECT_EQ(status, 0);
   EXPECT_EQ(output, read_file(kGolden / "monorepo.json"));
+}
+
+TEST(AnalyzeCommand, JsonFailureParsesOnStandardOutput) {
+  ASSERT_TRUE(fs::exists(kBinary)) << kBinary << " not found: build the hivemind target before the tests";
+  auto [output, status] = run_command(kBinary + " analyze /nonexistent/hivemind-app --json 2>/dev/null");
+  EXPECT_EQ(status, 1);
+  nlohmann::json parsed = nlohmann::json::parse(output, nullptr, false);
+  ASSERT_TRUE(parsed.is_object()) << output;
+  EXPECT_EQ(parsed.value("ok", true), false);
+  EXPECT_EQ(parsed.value("code", ""), "source.not_found");
+  EXPECT_NE(parsed.value("error", "").find("/nonexistent/hivemind-app does not exist"), std::string::npos) << output;
 }
 
 TEST(AnalyzeCommand, TextOutputNamesEvidence) {
