@@ -21,8 +21,9 @@ using state::StageName;
 
 constexpr const char* kConductorAgent = "Cornelius the Conductor";
 constexpr const char* kJanitorAgent = "Jerry the Janitor";
-// How long the new version may take to pass its health check once it runs.
-constexpr std::chrono::seconds kHealthTimeout{60};
+// How long the new version may take to pass its health check once its port
+// listens, for an app that still warms up. A chosen bound, not a measured one.
+constexpr std::chrono::seconds kHealthTimeout{30};
 // Waited on top of the target group's deregistration delay.
 constexpr std::chrono::seconds kDrainMargin{60};
 
@@ -413,6 +414,11 @@ Result<UpdateSummary> Conductor::update_locked(StageContext& context, const Upda
   timeline(context, kConductorAgent, "update", "succeeded",
            fmt::format("{} update from version {} to {} on instance {} in {} ms", strategy, run.previous_version,
                        run.new_version, run.green_id, elapsed.count()));
+  // The report describes the version that serves now.
+  if (StageFunction report = stage_function(StageName::report); report) {
+    Status written = report(context);
+    if (!written) log::get("conductor")->warn("rewriting the report failed: {}", written.error().describe());
+  }
   // TODO: the monitor stage's alarms still name the replaced instance after a
   // blue-green update; they are not created again for the new one.
   return UpdateSummary{context.deployment, strategy, run.previous_version, run.blue_id, run.green_id, elapsed};
