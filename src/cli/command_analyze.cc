@@ -5,7 +5,6 @@
 
 #include <iostream>
 #include <memory>
-#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/ui.h"
@@ -119,14 +118,9 @@ void print_analysis(Ui& ui, const repo::Analysis& analysis, const repo::SourceTr
   print_lists(ui, analysis);
 }
 
-// Prints the error of a failed analysis. With --json it also writes
-// {"ok": false, "code", "error"} to standard output, as deploy --json does
-// on failure, so a script that reads only standard output can tell why.
 int report_failure(Ui& ui, const Error& error, bool json) {
   ui.error(error.describe());
-  if (json) {
-    std::cout << nlohmann::json{{"ok", false}, {"code", error.code}, {"error", error.describe()}}.dump(2) << "\n";
-  }
+  if (json) print_json_failure(error);
   return kExitFailure;
 }
 

@@ -75,6 +75,7 @@ int run_build(const GlobalOptions& global, const BuildArguments& arguments) {
   Result<repo::SourceTree> source = repo::open_source(arguments.location, {arguments.ref, global.state_dir});
   if (!source) {
     ui.error(source.error().describe());
+    if (global.json) print_json_failure(source.error());
     return kExitFailure;
   }
   repo::AnalyzeOptions analyze_options;
@@ -82,6 +83,7 @@ int run_build(const GlobalOptions& global, const BuildArguments& arguments) {
   Result<repo::Analysis> analysis = repo::analyze(source->root, analyze_options);
   if (!analysis) {
     ui.error(analysis.error().describe());
+    if (global.json) print_json_failure(analysis.error());
     return kExitFailure;
   }
 
@@ -98,6 +100,7 @@ int run_build(const GlobalOptions& global, const BuildArguments& arguments) {
   if (!result) {
     ui.error(result.error().message);
     if (!result.error().remediation.empty()) std::cerr << result.error().remediation << "\n";
+    if (global.json) print_json_failure(result.error());
     return kExitFailure;
   }
   if (global.json) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "common/strings.h"
 
@@ -35,6 +36,10 @@ const char* color_code(Color color) {
 constexpr const char* kSpinnerFrames[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
 
 }  // namespace
+
+void print_json_failure(const Error& error) {
+  std::cout << nlohmann::json{{"ok", false}, {"code", error.code}, {"error", error.describe()}}.dump(2) << "\n";
+}
 
 std::string format_duration(std::chrono::milliseconds duration) {
   long long ms = duration.count();

@@ -62,6 +62,11 @@ class Ui {
   std::thread spinner_thread_;
 };
 
+// Writes {"ok": false, "code", "error"} for `error` to standard output: the
+// failure document of deploy --json plus the error's code, so a script that
+// reads only standard output of a --json command can tell why it failed.
+void print_json_failure(const Error& error);
+
 // Formats a duration as "850ms", "42s", "2m10s" or "1h05m".
 std::string format_duration(std::chrono::milliseconds duration);
 
