@@ -3,14 +3,15 @@
 
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 
+#include "common/process.h"
 #include "support/temp_dir.h"
 
 namespace hivemind::build {
@@ -20,26 +21,28 @@ namespace fs = std::filesystem;
 
 const std::string kBinary = std::string(HIVEMIND_BINARY_DIR) + "/hivemind";
 
-// Runs a shell command line and returns its standard output and exit status.
-std::pair<std::string, int> run_command(const std::string& command) {
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return {"", -1};
-  std::array<char, 4096> buffer{};
-  size_t count = 0;
-  while ((count = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), count);
-  int status = pclose(pipe);
-  return {output, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
-}
-
-std::string build_json(const fs::path& state_dir, const fs::path& app) {
-  return kBinary + " --state-dir '" + state_dir.string() + "' build '" + app.string() + "' --json 2>/dev/null";
+// Runs `hivemind --state-dir <state> build <app> --json`, bounded to two
+// minutes, and returns its standard output (standard error is dropped) and
+// exit code.
+std::pair<std::string, int> build_json(const fs::path& state_dir, const fs::path& app) {
+  ProcessOptions options;
+  const char* path = std::getenv("PATH");
+  options.environment = {{"PATH", path != nullptr ? path : "/usr/bin:/bin"},
+                         {"HOME", state_dir.parent_path().string()},
+                         {"AWS_EC2_METADATA_DISABLED", "true"},
+                         {"npm_config_cache", (state_dir.parent_path() / "npm-cache").string()}};
+  options.timeout = std::chrono::minutes(2);
+  Result<ProcessResult> run = run_process({"/bin/sh", "-c", "exec \"$@\" 2>/dev/null", "sh", kBinary, "--state-dir",
+                                           state_dir.string(), "build", app.string(), "--json"},
+                                          options);
+  if (!run) return {run.error().describe(), -1};
+  return {run->output, run->exit_code};
 }
 
 TEST(BuildCommand, JsonFailureOfMissingSource) {
   ASSERT_TRUE(fs::exists(kBinary)) << kBinary << " not found: build the hivemind target before the tests";
   testing::TempDir temp;
-  auto [output, status] = run_command(build_json(temp.path() / "state", "/nonexistent/hivemind-app"));
+  auto [output, status] = build_json(temp.path() / "state", "/nonexistent/hivemind-app");
 
   EXPECT_EQ(status, 1);
   nlohmann::json parsed = nlohmann::json::parse(output, nullptr, false);
@@ -56,8 +59,7 @@ TEST(BuildCommand, JsonFailureOfBuildStep) {
       << R"({"name": "broken", "version": "1.0.0", "scripts": {"build": "exit 3", "start": "node server.js"}})";
   std::ofstream(temp.path() / "app" / "server.js") << "1;\n";
 
-  auto [output, status] = run_command("npm_config_cache='" + (temp.path() / "npm-cache").string() + "' " +
-                                      build_json(temp.path() / "state", temp.path() / "app"));
+  auto [output, status] = build_json(temp.path() / "state", temp.path() / "app");
 
   EXPECT_EQ(status, 1);
   nlohmann::json parsed = nlohmann::json::parse(output, nullptr, false);
