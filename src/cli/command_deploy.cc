@@ -12,8 +12,8 @@
 
 #include "cli/commands.h"
 #include "cli/conductor_setup.h"
+#include "cli/deployed_summary.h"
 #include "cli/deployment_view.h"
-#include "cli/sandbox_url.h"
 #include "cli/ui.h"
 #include "common/log.h"
 
@@ -94,27 +94,6 @@ int print_plan(const infra::Plan& plan, const GlobalOptions& global, Ui& ui) {
   return kExitSuccess;
 }
 
-void print_success(const state::Store& store, const state::Deployment& deployment, Ui& ui,
-                   const std::string& state_dir) {
-  nlohmann::json json = deployment_json(store, deployment);
-  ui.success(fmt::format("Deployment {} is deployed.", deployment.id));
-  if (json.contains("url")) {
-    std::string url = json["url"].get<std::string>();
-    std::string local =
-        deployment.endpoint_kind == state::EndpointKind::sandbox ? sandbox_local_url(state_dir, url) : "";
-    if (local.empty()) {
-      ui.info(fmt::format("  URL:          {}", url));
-    } else {
-      ui.info(fmt::format("  URL:          {} (the sandbox load balancer for {})", local, url));
-    }
-  }
-  if (json.contains("ssh_command")) ui.info(fmt::format("  SSH:          {}", json["ssh_command"].get<std::string>()));
-  if (json.contains("monthly_cost_usd")) {
-    ui.info(fmt::format("  Monthly cost: about ${:.2f} (estimate)", json["monthly_cost_usd"].get<double>()));
-  }
-  if (json.contains("report_path")) ui.info(fmt::format("  Report:       {}", json["report_path"].get<std::string>()));
-}
-
 int run_deploy(const GlobalOptions& global, const DeployFlags& flags) {
   Ui ui(!global.no_color, global.json);
   configure_command_log(global, "");
@@ -164,13 +143,11 @@ int run_deploy(const GlobalOptions& global, const DeployFlags& flags) {
   if (global.json) {
     nlohmann::json json = deployment_json((*conductor)->store(), *deployment);
     json["ok"] = deployed;
-    if (deployment->endpoint_kind == state::EndpointKind::sandbox && json.contains("url")) {
-      std::string local = sandbox_local_url(global.state_dir, json["url"].get<std::string>());
-      if (!local.empty()) json["sandbox_url"] = local;
-    }
+    add_sandbox_url(json, global.state_dir);
     std::cout << json.dump(2) << "\n";
   } else if (deployed) {
-    print_success((*conductor)->store(), *deployment, ui, global.state_dir);
+    ui.success(fmt::format("Deployment {} is deployed.", deployment->id));
+    print_deployed(ui, deployment_json((*conductor)->store(), *deployment), global.state_dir);
   } else {
     print_failure(ui, *deployment);
   }

@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/conductor_setup.h"
+#include "cli/deployed_summary.h"
 #include "cli/deployment_view.h"
 #include "cli/ui.h"
 #include "infra/console.h"
@@ -125,9 +126,11 @@ int run_retry(const GlobalOptions& global, const LifecycleFlags& flags) {
   if (global.json) {
     nlohmann::json json = deployment_json(conductor->store(), *deployment);
     json["ok"] = deployed;
+    add_sandbox_url(json, global.state_dir);
     std::cout << json.dump(2) << "\n";
   } else if (deployed) {
     ui.success(fmt::format("Deployment {} is deployed.", deployment->id));
+    print_deployed(ui, deployment_json(conductor->store(), *deployment), global.state_dir);
   } else {
     print_failure(ui, *deployment);
   }
