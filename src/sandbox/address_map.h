@@ -46,7 +46,7 @@ struct LoadBalancerEntry {
 // A DB instance's stand-in: a database on the sandbox's local server.
 struct DatabaseEntry {
   std::string instance_id;
-  std::string engine;   // "postgres" or "mysql"
+  std::string engine;   // RDS engine: "postgres", "mysql" or "mariadb"
   Endpoint local;       // reached from this machine: 127.0.0.1:<port>
   Endpoint from_hosts;  // reached from inside a sandbox host: the bridge address and the same port
 };
