@@ -30,6 +30,7 @@ struct StatusFlags {
   std::string deployment_id;
   bool report = false;
   LiveStatusFlags live;
+  std::string command = "status";  // "status" or "list", as error messages name it
 };
 
 std::unique_ptr<state::Store> open_store(const GlobalOptions& global, Ui& ui, const std::string& command) {
@@ -51,10 +52,10 @@ bool print_file(const std::filesystem::path& file) {
   return true;
 }
 
-int print_table(const GlobalOptions& global, Ui& ui, state::Store& store) {
+int print_table(const GlobalOptions& global, Ui& ui, state::Store& store, const std::string& command) {
   auto deployments = store.list_deployments();
   if (!deployments) {
-    ui.error("hivemind status: " + deployments.error().describe());
+    ui.error(fmt::format("hivemind {}: {}", command, deployments.error().describe()));
     return kExitFailure;
   }
   if (global.json) {
@@ -130,9 +131,9 @@ void print_details(Ui& ui, state::Store& store, const state::Deployment& deploym
 
 int run_status(const GlobalOptions& global, const StatusFlags& flags) {
   Ui ui(!global.no_color, global.json);
-  auto store = open_store(global, ui, "status");
+  auto store = open_store(global, ui, flags.command);
   if (!store) return kExitFailure;
-  if (flags.deployment_id.empty()) return print_table(global, ui, *store);
+  if (flags.deployment_id.empty()) return print_table(global, ui, *store, flags.command);
 
   auto deployment = store->find_deployment(flags.deployment_id);
   if (!deployment) {
@@ -243,6 +244,7 @@ void add_status_commands(CLI::App& app, CommandContext& context) {
   });
 
   auto list_flags = std::make_shared<StatusFlags>();
+  list_flags->command = "list";
   CLI::App* list = app.add_subcommand("list", "List the deployments in the state folder");
   list->callback([&context, list_flags] {
     context.action = [&context, list_flags] { return run_status(context.global, *list_flags); };

@@ -1,9 +1,12 @@
-// What `hivemind` prints when the command line names no known command.
+// Errors as the user sees them on the command line: a mistyped or missing
+// command, and the command that a state folder error names.
 
 #include "cli/app.h"
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -51,6 +54,17 @@ TEST(CommandLine, MissingCommandSaysOneIsRequired) {
   auto [status, error] = run_words({"--no-color"});
   EXPECT_EQ(status, kExitUsage);
   EXPECT_NE(error.find("A subcommand is required"), std::string::npos) << error;
+}
+
+TEST(CommandLine, ListErrorNamesListCommand) {
+  std::string not_a_folder = ::testing::TempDir() + "hivemind-list-state-file";
+  std::ofstream(not_a_folder) << "not a folder\n";
+
+  auto [status, error] = run_words({"--no-color", "--state-dir", not_a_folder, "list"});
+
+  std::remove(not_a_folder.c_str());
+  EXPECT_EQ(status, kExitFailure);
+  EXPECT_EQ(error.rfind("✖ hivemind list: ", 0), 0u) << error;
 }
 
 }  // namespace
