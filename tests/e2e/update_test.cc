@@ -100,6 +100,14 @@ TEST_F(UpdateTest, BlueGreenSwitchLosesNoRequest) {
                   R"(res.json({ status: "ok", version: "two" });)");
   ASSERT_TRUE(commit_all(repository_, "Report the version in the health check"));
 
+  // Without a terminal and without --yes the update asks nothing and changes nothing.
+  CliRun refused = sandbox().hivemind({"update", id});
+  EXPECT_EQ(refused.exit_code, 1) << refused.describe();
+  EXPECT_NE(refused.err.find("standard input is not a terminal"), std::string::npos) << refused.describe();
+  EXPECT_NE(refused.err.find("Nothing was changed."), std::string::npos) << refused.describe();
+  EXPECT_EQ(sandbox().physical_id(id, "instance_green"), "");
+  EXPECT_EQ(version_of(id), old_version);
+
   std::atomic<bool> stop{false};
   Traffic traffic;
   std::thread watcher([&] { traffic = watch(health_url, stop); });
