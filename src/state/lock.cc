@@ -27,8 +27,11 @@ std::string read_small_file(const std::filesystem::path& path) {
 }
 
 // Returns field 22 of /proc/<pid>/stat (start time in clock ticks after
-// boot), or 0 when the process does not exist. The command name in field 2
-// may hold spaces and parentheses, so fields are counted after the last ')'.
+// boot), or 0 when the process does not exist or has exited. A zombie (state
+// Z or X in field 3) has exited and closed its files, and only waits for its
+// parent to read its exit status, which a killed or careless parent never
+// does. The command name in field 2 may hold spaces and parentheses, so
+// fields are counted after the last ')'.
 std::uint64_t process_start_ticks(int pid) {
   const std::string stat = read_small_file(fmt::format("/proc/{}/stat", pid));
   const auto close = stat.rfind(')');
@@ -39,6 +42,7 @@ std::uint64_t process_start_ticks(int pid) {
   // After ')' come field 3 (state) onwards, so field 22 is the 20th token.
   for (int index = 3; index <= 22; ++index) {
     if (!(fields >> field)) return 0;
+    if (index == 3 && (field == "Z" || field == "X")) return 0;
   }
   return std::stoull(field);
 }
