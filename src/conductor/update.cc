@@ -1,5 +1,5 @@
 // `hivemind update`: puts a new version of a deployed app in service,
-// blue-green by default or in place with --rolling. This file holds the
+// blue-green by default or in place with --rolling. This file contains the
 // order of the steps and what each failure undoes. update_steps.cc contains
 // the steps that talk to instances and the load balancer.
 
@@ -350,14 +350,23 @@ Error not_deployed(const state::Deployment& deployment) {
 Result<UpdateSummary> Conductor::update(const std::string& deployment_id, const UpdateOptions& options) {
   Result<StageContext> loaded = load_context(deployment_id);
   if (!loaded) return fail(loaded.error());
-  if (loaded->deployment.status != state::DeploymentStatus::deployed) return fail(not_deployed(loaded->deployment));
+  // `updating` with a free lock means an earlier update was killed; its new
+  // instance, if still named instance_green, is deleted before this one starts.
+  auto updatable = [](const state::Deployment& deployment) {
+    return deployment.status == state::DeploymentStatus::deployed ||
+           deployment.status == state::DeploymentStatus::updating;
+  };
+  if (!updatable(loaded->deployment)) return fail(not_deployed(loaded->deployment));
 
   Result<state::DeploymentLock> lock = take_lock(setup_, deployment_id);
   if (!lock) return fail(lock.error());
   // Another command may have changed the deployment before the lock was taken.
   loaded = load_context(deployment_id);
   if (!loaded) return fail(loaded.error());
-  if (loaded->deployment.status != state::DeploymentStatus::deployed) return fail(not_deployed(loaded->deployment));
+  if (!updatable(loaded->deployment)) return fail(not_deployed(loaded->deployment));
+  if (loaded->deployment.status == state::DeploymentStatus::updating) {
+    log::get("conductor")->warn("{} was left updating by a command that stopped; updating it again", deployment_id);
+  }
   return update_locked(*loaded, options);
 }
 

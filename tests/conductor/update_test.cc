@@ -181,6 +181,27 @@ TEST_F(UpdateTest, UnreachableGreenIsRemovedAndBlueKeepsServing) {
   EXPECT_EQ(deployment->version, version);
 }
 
+TEST_F(UpdateTest, KilledUpdateCanRunAgain) {
+  std::string id = deploy();
+  ASSERT_FALSE(id.empty());
+  state::Resource blue = resource(id, "instance");
+  // A killed update leaves the status updating, its lock free, and maybe a
+  // recorded new instance.
+  ASSERT_TRUE(conductor_->store().set_status(id, state::DeploymentStatus::updating));
+  ASSERT_TRUE(conductor_->store().record_intent({id, "instance_green", "ec2:instance", "", 0.0}));
+  fs::create_directories(sandbox::address_map_path(setup_.state_dir).parent_path());
+  ASSERT_TRUE(sandbox::write_address_map(sandbox::address_map_path(setup_.state_dir), sandbox::AddressMap{}));
+
+  auto updated = conductor_->update(id, {});
+
+  // It gets as far as deploying onto a new instance, which the empty address map stops.
+  ASSERT_FALSE(updated);
+  EXPECT_NE(updated.error().message.find("still serves"), std::string::npos) << updated.error().describe();
+  EXPECT_EQ(resource(id, "instance_green").status, state::ResourceStatus::deleted);
+  EXPECT_EQ(resource(id, "instance").physical_id, blue.physical_id);
+  EXPECT_EQ(conductor_->store().find_deployment(id)->status, state::DeploymentStatus::deployed);
+}
+
 TEST_F(UpdateTest, UpdateIsRecordedInTimeline) {
   std::string id = deploy();
   ASSERT_FALSE(id.empty());
