@@ -16,6 +16,9 @@
 #include "common/log.h"
 #include "monitor/setup.h"
 #include "monitor/status_text.h"
+#include "sandbox/address_map.h"
+#include "sandbox/paths.h"
+#include "sandbox/proxy.h"
 
 namespace hivemind::cli {
 namespace {
@@ -164,6 +167,28 @@ Result<monitor::CheckResult> run_new_check(aws::AwsClient& client, state::Store&
   return result;
 }
 
+// Returns one problem per sandbox proxy server of `instance_id` that haproxy
+// reports DOWN. moto reports every registered target healthy whatever the
+// app does, so in the sandbox the proxies' own health checks are the truth.
+std::vector<std::string> sandbox_health_problems(const GlobalOptions& global, const std::string& instance_id) {
+  Result<sandbox::AddressMap> map = sandbox::read_address_map(sandbox::SandboxPaths(global.state_dir).address_map());
+  if (!map) return {"the sandbox's address map could not be read: " + map.error().describe()};
+  std::vector<std::string> problems;
+  for (const auto& [dns_name, balancer] : map->load_balancers) {
+    auto health = sandbox::read_proxy_health(balancer.stats_socket);
+    if (!health) {
+      problems.push_back(fmt::format("the proxy of {} could not be read: {}", dns_name, health.error().describe()));
+      continue;
+    }
+    for (const sandbox::ServerHealth& server : *health) {
+      if (server.server != instance_id || !server.status.starts_with("DOWN")) continue;
+      problems.push_back(fmt::format("target {} is {} in the sandbox proxy of {} (last check {})", instance_id,
+                                     server.status, dns_name, server.last_check));
+    }
+  }
+  return problems;
+}
+
 // The views and the check of one run, each present when requested.
 struct LiveResult {
   monitor::StatusViews views;
@@ -171,7 +196,8 @@ struct LiveResult {
 };
 
 LiveResult read_live(aws::AwsClient& client, state::Store& store, const monitor::MonitoredResources& resources,
-                     const LiveStatusFlags& flags, std::chrono::seconds window) {
+                     const LiveStatusFlags& flags, std::chrono::seconds window, const GlobalOptions& global,
+                     bool sandboxed) {
   monitor::StatusRequest request;
   request.logs = flags.logs || flags.follow;
   request.metrics = flags.metrics;
@@ -189,6 +215,13 @@ LiveResult read_live(aws::AwsClient& client, state::Store& store, const monitor:
   LiveResult result;
   result.views = monitor::fetch_status_views(client, store, resources, request);
   if (check.valid()) result.check = check.get();
+  if (result.check && *result.check && sandboxed && !resources.instance_id.empty()) {
+    monitor::CheckResult& checked = **result.check;
+    for (std::string& problem : sandbox_health_problems(global, resources.instance_id)) {
+      checked.problems.push_back(std::move(problem));
+    }
+    checked.ok = checked.problems.empty();
+  }
   return result;
 }
 
@@ -382,7 +415,8 @@ int run_live_status(const GlobalOptions& global, const LiveStatusFlags& flags, s
   }
   aws::AwsClient client(*config, std::make_shared<aws::CurlTransport>());
 
-  LiveResult result = read_live(client, store, *resources, flags, *window);
+  bool sandboxed = deployment.endpoint_kind == state::EndpointKind::sandbox;
+  LiveResult result = read_live(client, store, *resources, flags, *window, global, sandboxed);
   if (global.json) {
     // --follow prints one JSON document per line, the first one included.
     std::cout << result_json(result).dump(flags.follow ? -1 : 2) << "\n" << std::flush;

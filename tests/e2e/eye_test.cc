@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "aws/logs.h"
+#include "remote/scripts.h"
 #include "support/sandbox_session.h"
 
 namespace hivemind::testing {
@@ -118,6 +119,33 @@ TEST_F(EyeTest, ReportAndStatusShowDatabaseAndLiveSections) {
   EXPECT_NE(text.find("notes listening on"), std::string::npos) << "the app's log in the report: " << text;
   EXPECT_NE(text.find("\nMetrics (last hour)\n  CPU"), std::string::npos) << text;
   EXPECT_NE(text.find("(estimate, per month)"), std::string::npos) << text;
+}
+
+TEST_F(EyeTest, CheckSeesStoppedAppThroughSandboxProxy) {
+  auto repository = copy_example("node-express-postgres", sandbox().work_dir());
+  ASSERT_TRUE(repository) << repository.error().describe();
+  CliRun deployed = sandbox().deploy(*repository);
+  ASSERT_EQ(deployed.exit_code, 0) << deployed.describe();
+  std::string id = deployed.json().value("id", "");
+  CliRun healthy = sandbox().hivemind({"status", id, "--check"}, 60s);
+  ASSERT_EQ(healthy.exit_code, 0) << healthy.describe();
+
+  auto layout = remote::make_release_layout("node-express-postgres", "stopped");
+  ASSERT_TRUE(layout) << layout.error().describe();
+  CliRun stop = sandbox().ssh(id, "sh -s", remote::stop_script(*layout, remote::InitSystem::kFallback));
+  ASSERT_EQ(stop.exit_code, 0) << stop.describe();
+
+  // haproxy needs its unhealthy threshold of failed checks before it marks
+  // the server DOWN; allow 60 s.
+  CliRun check;
+  for (auto deadline = std::chrono::steady_clock::now() + 60s; std::chrono::steady_clock::now() < deadline;) {
+    check = sandbox().hivemind({"status", id, "--check"}, 60s);
+    if (check.exit_code != 0) break;
+    std::this_thread::sleep_for(2s);
+  }
+
+  EXPECT_EQ(check.exit_code, 1) << check.describe();
+  EXPECT_NE(check.out.find("in the sandbox proxy"), std::string::npos) << check.describe();
 }
 
 }  // namespace
