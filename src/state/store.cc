@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <system_error>
+#include <thread>
 
 #include "common/log.h"
 #include "state/schema.h"
@@ -55,8 +56,19 @@ sqlite::SqlStatus configure(sqlite::Connection& connection, const StoreOptions& 
   sqlite3_busy_timeout(connection.handle(), static_cast<int>(options.busy_timeout.count()));
 
   // The first statement reads the file header, so a file that is not a
-  // database fails here with SQLITE_NOTADB.
+  // database fails here with SQLITE_NOTADB. Switching a new file to WAL needs
+  // an exclusive lock. When waiting for a lock could deadlock, SQLite returns
+  // SQLITE_BUSY at once without calling the busy handler (as the
+  // sqlite3_busy_handler documentation says), which two processes opening a
+  // new state folder together can meet. The pragma holds no lock between
+  // attempts, so it is retried until busy_timeout.
+  const auto deadline = std::chrono::steady_clock::now() + options.busy_timeout;
   auto journal = connection.query_text("PRAGMA journal_mode=WAL");
+  while (!journal.ok() && journal.error().primary_code() == SQLITE_BUSY &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    journal = connection.query_text("PRAGMA journal_mode=WAL");
+  }
   if (!journal.ok()) return fail(std::move(journal).error());
   if (*journal != "wal") {
     return fail(sqlite::Failure{SQLITE_READONLY, "journal mode stayed '" + *journal + "' instead of 'wal'"});
