@@ -91,11 +91,23 @@ nlohmann::json status_to_json(const sandbox::SandboxStatus& status) {
   return out;
 }
 
-void print_status_text(const sandbox::SandboxStatus& status) {
-  std::cout << fmt::format("moto_server  pid {} {}{}\n", status.moto_pid, status.moto_running ? "running" : "stopped",
+// Returns "pid 123 running", "pid 123 stopped", or "not running" when the pid
+// file is missing or holds no valid pid (read_pid_file returns 0 then).
+std::string process_state(pid_t pid, bool running) {
+  if (pid <= 0) return "not running";
+  return fmt::format("pid {} {}", pid, running ? "running" : "stopped");
+}
+
+void print_status_text(const sandbox::SandboxStatus& status, const std::string& state_dir) {
+  std::cout << fmt::format("moto_server  {}{}\n", process_state(status.moto_pid, status.moto_running),
                            status.map ? " at " + status.map->moto_endpoint : "");
-  std::cout << fmt::format("daemon       pid {} {}\n", status.daemon_pid,
-                           status.daemon_running ? "running" : "stopped");
+  std::cout << fmt::format("daemon       {}\n", process_state(status.daemon_pid, status.daemon_running));
+  if (!status.moto_running && !status.daemon_running) {
+    std::cout << fmt::format(
+        "The sandbox of {} is not running. Start it with `hivemind --state-dir {} sandbox up` "
+        "(as root).\n",
+        state_dir, state_dir);
+  }
   if (!status.map) return;
   for (const auto& [id, host] : status.map->hosts) {
     std::cout << fmt::format("host         {}  ssh {}@{}:{}\n", id, host.ssh_user, host.ssh_host, host.ssh_port);
@@ -120,7 +132,7 @@ int run_status(const GlobalOptions& global) {
   if (global.json) {
     std::cout << status_to_json(status).dump(2) << "\n";
   } else {
-    print_status_text(status);
+    print_status_text(status, global.state_dir);
   }
   return status.daemon_running && status.moto_running ? kExitSuccess : kExitFailure;
 }

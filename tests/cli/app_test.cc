@@ -67,5 +67,25 @@ TEST(CommandLine, ListErrorNamesListCommand) {
   EXPECT_EQ(error.rfind("✖ hivemind list: ", 0), 0u) << error;
 }
 
+TEST(CommandLine, SandboxStatusWhenDownSaysHowToStart) {
+  std::string state_dir = ::testing::TempDir() + "hivemind-sandbox-down-state";
+  std::vector<std::string> words = {"hivemind", "--state-dir", state_dir, "sandbox", "status"};
+  std::vector<char*> argv;
+  for (std::string& word : words) argv.push_back(word.data());
+  argv.push_back(nullptr);
+
+  ::testing::internal::CaptureStdout();
+  int status = run(static_cast<int>(words.size()), argv.data());
+  std::string output = ::testing::internal::GetCapturedStdout();
+
+  EXPECT_EQ(status, kExitFailure);
+  EXPECT_EQ(output,
+            "moto_server  not running\n"
+            "daemon       not running\n"
+            "The sandbox of " +
+                state_dir + " is not running. Start it with `hivemind --state-dir " + state_dir +
+                " sandbox up` (as root).\n");
+}
+
 }  // namespace
 }  // namespace hivemind::cli
