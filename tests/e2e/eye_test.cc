@@ -96,7 +96,8 @@ TEST_F(EyeTest, AppLogsAndErrorsReachStatus) {
   EXPECT_NE(check.out.find(kBoom), std::string::npos) << check.describe();
 }
 
-TEST_F(EyeTest, ReportAndStatusShowDatabaseAndLiveSections) {
+// One deployment for both checks, because a deploy takes most of the time.
+TEST_F(EyeTest, StatusReportAndCheckOfDeployment) {
   auto repository = copy_example("node-express-postgres", sandbox().work_dir());
   ASSERT_TRUE(repository) << repository.error().describe();
   CliRun deployed = sandbox().deploy(*repository);
@@ -119,14 +120,7 @@ TEST_F(EyeTest, ReportAndStatusShowDatabaseAndLiveSections) {
   EXPECT_NE(text.find("notes listening on"), std::string::npos) << "the app's log in the report: " << text;
   EXPECT_NE(text.find("\nMetrics (last hour)\n  CPU"), std::string::npos) << text;
   EXPECT_NE(text.find("(estimate, per month)"), std::string::npos) << text;
-}
 
-TEST_F(EyeTest, CheckSeesStoppedAppThroughSandboxProxy) {
-  auto repository = copy_example("node-express-postgres", sandbox().work_dir());
-  ASSERT_TRUE(repository) << repository.error().describe();
-  CliRun deployed = sandbox().deploy(*repository);
-  ASSERT_EQ(deployed.exit_code, 0) << deployed.describe();
-  std::string id = deployed.json().value("id", "");
   CliRun healthy = sandbox().hivemind({"status", id, "--check"}, 60s);
   ASSERT_EQ(healthy.exit_code, 0) << healthy.describe();
 
