@@ -42,6 +42,7 @@ std::unique_ptr<conductor::Conductor> open_conductor(const GlobalOptions& global
   Result<ResolvedTarget> target = resolve_target(global, choice, false);
   if (!target) {
     ui.error(fmt::format("hivemind {}: {}", command, target.error().describe()));
+    if (global.json) print_json_failure(target.error());
     return nullptr;
   }
   ui.info(fmt::format("Target: {}", target->description));
@@ -50,6 +51,7 @@ std::unique_ptr<conductor::Conductor> open_conductor(const GlobalOptions& global
       conductor::Conductor::open(make_conductor_setup(global, *target, progress_printer(ui, {}), command_line));
   if (!conductor) {
     ui.error(fmt::format("hivemind {}: {}", command, conductor.error().describe()));
+    if (global.json) print_json_failure(conductor.error());
     return nullptr;
   }
   return std::move(*conductor);
@@ -120,6 +122,7 @@ int run_retry(const GlobalOptions& global, const LifecycleFlags& flags) {
   ui.stop_spinner();
   if (!deployment) {
     ui.error("hivemind retry: " + deployment.error().describe());
+    if (global.json) print_json_failure(deployment.error());
     return kExitFailure;
   }
   bool deployed = deployment->status == state::DeploymentStatus::deployed;
@@ -145,6 +148,7 @@ int run_rollback(const GlobalOptions& global, const LifecycleFlags& flags) {
   Result<conductor::TeardownPreview> preview = conductor->preview_rollback(flags.deployment_id);
   if (!preview) {
     ui.error("hivemind rollback: " + preview.error().describe());
+    if (global.json) print_json_failure(preview.error());
     return kExitFailure;
   }
   ui.info(fmt::format("Rollback of {} deletes {} resources (about ${:.2f} a month):", flags.deployment_id,
@@ -165,6 +169,7 @@ int run_rollback(const GlobalOptions& global, const LifecycleFlags& flags) {
   ui.stop_spinner();
   if (!summary) {
     ui.error("hivemind rollback: " + summary.error().describe());
+    if (global.json) print_json_failure(summary.error());
     return kExitFailure;
   }
   return print_teardown(ui, global, *summary, "rollback", flags.deployment_id, conductor->client().config().region);
@@ -192,6 +197,7 @@ int run_destroy(const GlobalOptions& global, const LifecycleFlags& flags) {
   Result<conductor::TeardownPreview> preview = conductor->preview_destroy(flags.deployment_id);
   if (!preview) {
     ui.error("hivemind destroy: " + preview.error().describe());
+    if (global.json) print_json_failure(preview.error());
     return kExitFailure;
   }
   ui.info(fmt::format("Destroy of {} deletes {} recorded and {} untracked resources (about ${:.2f} a month):",
@@ -220,6 +226,7 @@ int run_destroy(const GlobalOptions& global, const LifecycleFlags& flags) {
   ui.stop_spinner();
   if (!summary) {
     ui.error("hivemind destroy: " + summary.error().describe());
+    if (global.json) print_json_failure(summary.error());
     return kExitFailure;
   }
   if (summary->ok() && !global.json) ui.success(fmt::format("Nothing tagged with {} remains.", flags.deployment_id));

@@ -138,6 +138,7 @@ int run_status(const GlobalOptions& global, const StatusFlags& flags) {
   auto deployment = store->find_deployment(flags.deployment_id);
   if (!deployment) {
     ui.error("hivemind status: " + deployment.error().describe());
+    if (global.json) print_json_failure(deployment.error());
     return kExitFailure;
   }
   if (flags.report) {
@@ -161,14 +162,18 @@ int run_status(const GlobalOptions& global, const StatusFlags& flags) {
 int run_logs(const GlobalOptions& global, const StatusFlags& flags) {
   Ui ui(!global.no_color, false);
   if (!state::is_valid_deployment_id(flags.deployment_id)) {
-    ui.error(fmt::format("hivemind logs: \"{}\" is not a deployment id. Run `hivemind list` to see the ids.",
-                         flags.deployment_id));
+    std::string message =
+        fmt::format("\"{}\" is not a deployment id. Run `hivemind list` to see the ids.", flags.deployment_id);
+    ui.error("hivemind logs: " + message);
+    if (global.json) print_json_failure(make_error("cli.invalid_deployment_id", message));
     return kExitFailure;
   }
   std::filesystem::path file = state::deployment_paths(global.state_dir, flags.deployment_id).logs / "hivemind.log";
   if (!print_file(file)) {
-    ui.error(
-        fmt::format("hivemind logs: no log at {}. Check the id with `hivemind list` and --state-dir.", file.string()));
+    std::string message =
+        fmt::format("no log at {}. Check the id with `hivemind list` and --state-dir.", file.string());
+    ui.error("hivemind logs: " + message);
+    if (global.json) print_json_failure(make_error("cli.no_log", message));
     return kExitFailure;
   }
   return kExitSuccess;
@@ -195,6 +200,7 @@ int run_report(const GlobalOptions& global, const StatusFlags& flags) {
   Result<std::filesystem::path> written = report::write_report(*store, flags.deployment_id, std::move(live));
   if (!written) {
     ui.error("hivemind report: " + written.error().describe());
+    if (global.json) print_json_failure(written.error());
     return kExitFailure;
   }
   if (global.json) {
