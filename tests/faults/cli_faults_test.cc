@@ -293,6 +293,53 @@ TEST_F(CliFaultsTest, KilledDeployIsCleanedUp) {
   EXPECT_GT(killed_rounds, 0) << "every deploy finished before its kill";
 }
 
+// The state a deploy killed during provision leaves, made on purpose: the
+// deployment `deploying` and its provision stage still running. Retry
+// records the stage as cancelled, resumes there with the resources it
+// already has, and fails again at the deploy stage.
+TEST_F(CliFaultsTest, RetryResumesInterruptedDeploy) {
+  const std::string id = deploy_and_keep();
+  ASSERT_FALSE(id.empty());
+  std::map<std::string, int> before;
+  for (const DiscoveredResource& resource : tagged(id)) before[resource.logical_name]++;
+  {
+    state::StoreOptions options;
+    options.state_dir = state_dir_;
+    auto store = state::Store::open(options);
+    ASSERT_TRUE(store.ok()) << store.error().describe();
+    auto deployment = (*store)->find_deployment(id);
+    ASSERT_TRUE(deployment.ok());
+    deployment->status = state::DeploymentStatus::deploying;
+    deployment->failed_stage.reset();
+    deployment->failure.reset();
+    ASSERT_TRUE((*store)->update_deployment(*deployment).ok());
+    ASSERT_TRUE((*store)->start_stage(id, state::StageName::provision, 1, std::chrono::system_clock::now()).ok());
+  }
+
+  CommandRun retried = hivemind({"--json", "retry", id, "--target", "aws"});
+  EXPECT_EQ(retried.exit_code, 1) << retried.output;
+  nlohmann::json outcome = parse_json_output(retried.output);
+  ASSERT_TRUE(outcome.is_object()) << retried.output;
+  EXPECT_EQ(outcome["status"], "failed") << outcome.dump(2);
+  EXPECT_EQ(outcome["failed_stage"], "deploy") << outcome.dump(2);
+  EXPECT_EQ(outcome["retry_count"], 1) << outcome.dump(2);
+
+  state::StoreOptions options;
+  options.state_dir = state_dir_;
+  auto store = state::Store::open(options);
+  ASSERT_TRUE(store.ok());
+  auto runs = (*store)->stage_runs(id);
+  ASSERT_TRUE(runs.ok());
+  int cancelled = 0;
+  for (const state::StageRun& run : *runs) cancelled += run.outcome == state::StageOutcome::cancelled ? 1 : 0;
+  EXPECT_EQ(cancelled, 1);
+  std::map<std::string, int> after;
+  for (const DiscoveredResource& resource : tagged(id)) after[resource.logical_name]++;
+  EXPECT_EQ(after, before);
+
+  recover(id, Recovery::kRollback);
+}
+
 TEST_F(CliFaultsTest, KilledRollbackIsFinished) { kill_teardown_in_rounds("rollback"); }
 
 TEST_F(CliFaultsTest, KilledDestroyIsFinished) { kill_teardown_in_rounds("destroy"); }
