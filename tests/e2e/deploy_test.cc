@@ -1,6 +1,6 @@
-// The bundled sample app deployed into the sandbox by the real binary:
-// Overwatch's checks pass through the load balancer and the database login,
-// and after the app is stopped on its host, `hivemind verify` reports each
+// The bundled sample app deployed into the sandbox by the real binary.
+// Overwatch's checks pass through the load balancer and the database login.
+// After the app is stopped on its host, `hivemind verify` reports each
 // failure with its diagnosis and the app's log tail.
 
 #include <gtest/gtest.h>

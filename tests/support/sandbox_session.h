@@ -11,9 +11,10 @@
 // would wait for the first.
 //
 // `sandbox up` starts moto_server and the sandbox daemon detached, so a test
-// program killed by a signal leaves them running; any other exit runs
-// `sandbox down` from the destructor. Every connection a helper makes goes to
-// loopback: the sandbox's moto, and the local proxies of the address map.
+// program killed by a signal leaves them running. Destroying the session
+// runs `sandbox down`. The helpers connect only to loopback (moto, the
+// proxies of the address map) and, for ssh(), to the sandbox's own hosts on
+// its bridge.
 //
 // Thread safety: one thread per session.
 
@@ -98,8 +99,8 @@ class SandboxSession {
   CliRun hivemind(const std::vector<std::string>& args,
                   std::chrono::milliseconds timeout = std::chrono::minutes(5)) const;
 
-  // Runs `deploy <repository> --yes --json <extra...>` and returns the run;
-  // the deployment id is json()["id"] when it got that far.
+  // Runs `deploy <repository> --yes --json <extra...>`. Once the deployment
+  // was recorded, json()["id"] of the returned run is its id.
   CliRun deploy(const std::filesystem::path& repository, const std::vector<std::string>& extra = {}) const;
 
   // Runs `command` (with `input` on its standard input) on the deployment's
