@@ -111,6 +111,17 @@ Deployment* deployment(const std::string& endpoint) {
       return built;
     }
     built->root = pattern;
+    // Registered before the deploy, so that a failed setup removes its folder too.
+    std::atexit([] {
+      Deployment* done = deployment("");
+      if (done == nullptr || done->root.empty()) return;
+      if (!done->id.empty()) {
+        (void)run(*done,
+                  hivemind_command(*done, {"--yes", "destroy", done->id, "--target", "aws", "--skip-final-snapshot"}));
+      }
+      std::error_code ignored;
+      std::filesystem::remove_all(done->root, ignored);
+    });
     built->state_dir = built->root / "state";
     built->environment = command_environment(built->root, endpoint);
     built->error = write_app(*built);
@@ -132,16 +143,6 @@ Deployment* deployment(const std::string& endpoint) {
     for (const nlohmann::json& resource : outcome.value("resources", nlohmann::json::array())) {
       if (resource.value("logical_name", "") == "instance") built->instance_id = resource.value("physical_id", "");
     }
-    std::atexit([] {
-      Deployment* done = deployment("");
-      if (done == nullptr || done->root.empty()) return;
-      if (!done->id.empty()) {
-        (void)run(*done,
-                  hivemind_command(*done, {"--yes", "destroy", done->id, "--target", "aws", "--skip-final-snapshot"}));
-      }
-      std::error_code ignored;
-      std::filesystem::remove_all(done->root, ignored);
-    });
     return built;
   }();
   return deployed;
