@@ -123,8 +123,13 @@ void print_details(Ui& ui, state::Store& store, const state::Deployment& deploym
   if (!checks.empty()) {
     ui.info("Verification:");
     for (const nlohmann::json& check : checks) {
-      ui.info(fmt::format("  {} {:<36} {}", check["passed"].get<bool>() ? "pass" : "FAIL",
-                          check["check"].get<std::string>(), check["detail"].get<std::string>()));
+      // Lines after the first line of a detail go under the row, indented.
+      std::string detail = check["detail"].get<std::string>();
+      for (std::size_t at = detail.find('\n'); at != std::string::npos; at = detail.find('\n', at + 1)) {
+        detail.insert(at + 1, "      ");
+      }
+      ui.info(fmt::format("  {:<11} {:<36} {}", check["label"].get<std::string>(), check["check"].get<std::string>(),
+                          detail));
     }
   }
 }

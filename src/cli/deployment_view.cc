@@ -37,6 +37,8 @@ nlohmann::json latest_verifications_json(const state::Store& store, const std::s
     const state::VerificationResult& row = *latest[check];
     list.push_back({{"check", row.check},
                     {"passed", row.passed},
+                    {"checked", state::was_checked(row)},
+                    {"label", state::verification_label(row)},
                     {"detail", row.detail},
                     {"checked_at",
                      fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::floor<std::chrono::seconds>(row.checked_at))}});

@@ -113,8 +113,12 @@ void add_verifications(std::string& out, const ReportData& data) {
   out += "\nVerification\n";
   if (data.verifications.empty()) out += "  (no checks recorded)\n";
   for (const state::VerificationResult& result : data.verifications) {
-    out += fmt::format("  [{}] {}{}\n", result.passed ? "pass" : "FAIL", result.check,
-                       result.detail.empty() ? "" : ": " + result.detail);
+    std::string detail = result.detail;
+    for (std::size_t at = detail.find('\n'); at != std::string::npos; at = detail.find('\n', at + 1)) {
+      detail.insert(at + 1, "      ");
+    }
+    out += fmt::format("  [{}] {}{}\n", state::verification_label(result), result.check,
+                       detail.empty() ? "" : ": " + detail);
   }
 }
 

@@ -121,6 +121,16 @@ struct VerificationResult {
   TimePoint checked_at{};
 };
 
+// A check that could not run (its input was missing) is stored with passed
+// set and a detail that starts "not_checked:", as the secure stage writes it.
+inline bool was_checked(const VerificationResult& result) { return !result.detail.starts_with("not_checked:"); }
+
+// "pass", "FAIL" or "not checked", as status and the report show a row.
+inline std::string_view verification_label(const VerificationResult& result) {
+  if (!was_checked(result)) return "not checked";
+  return result.passed ? "pass" : "FAIL";
+}
+
 // One line of the deployment's timeline.
 struct Event {
   std::int64_t id = 0;

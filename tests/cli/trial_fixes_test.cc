@@ -3,14 +3,17 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "common/process.h"
+#include "state/store.h"
 #include "support/moto_server.h"
 #include "support/temp_dir.h"
 
@@ -67,13 +70,31 @@ class TrialFixesTest : public MotoTest {
     return {result->exit_code, result->output, err.str()};
   }
 
+  // A deployment written straight into the state, as a deploy would leave it.
+  void seed(state::DeploymentStatus status, const std::function<void(state::Store&)>& more = {}) {
+    state::StoreOptions options;
+    options.state_dir = state_dir_;
+    auto store = state::Store::open(options);
+    ASSERT_TRUE(store.ok()) << store.error().describe();
+    state::Deployment deployment;
+    deployment.id = kSeededId;
+    deployment.app_name = "shop";
+    deployment.source = "/src/shop";
+    deployment.region = "us-east-1";
+    deployment.status = status;
+    deployment.created_at = std::chrono::system_clock::now();
+    ASSERT_TRUE((*store)->create_deployment(deployment).ok());
+    if (more) more(**store);
+  }
+
+  static constexpr const char* kSeededId = "hm-shop-abc234";
   TempDir temp_;
   std::filesystem::path state_dir_;
 };
 
 // destroy is left out: it finds resources by tag, so an id missing from the
 // state is valid there and succeeds when nothing carries its tag.
-TEST_F(TrialFixesTest, JsonFailuresOnUnknownIdsAreJsonOnStandardOutput) {
+TEST_F(TrialFixesTest, UnknownIdFailsAsJson) {
   for (const char* command : {"status", "logs", "report", "retry", "rollback"}) {
     Outcome outcome = run({"--json", "--yes", command, kUnknownId});
     EXPECT_EQ(outcome.exit_code, 1) << command << ": " << outcome.out << outcome.err;
@@ -83,6 +104,28 @@ TEST_F(TrialFixesTest, JsonFailuresOnUnknownIdsAreJsonOnStandardOutput) {
     EXPECT_FALSE(json.value("code", "").empty()) << command << ": " << json.dump();
     EXPECT_FALSE(json.value("error", "").empty()) << command << ": " << json.dump();
   }
+}
+
+TEST_F(TrialFixesTest, CheckNotRunShowsNotChecked) {
+  seed(state::DeploymentStatus::deployed, [](state::Store& store) {
+    state::VerificationResult skipped;
+    skipped.deployment_id = kSeededId;
+    skipped.check = "security:ssh_password_login_disabled";
+    skipped.passed = true;
+    skipped.detail = "not_checked: SSH password logins off on the host\nThe host's sshd configuration was not read.";
+    skipped.checked_at = std::chrono::system_clock::now();
+    ASSERT_TRUE(store.add_verification(skipped).ok());
+  });
+  Outcome text = run({"status", kSeededId});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("  not checked security:ssh_password_login_disabled"), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find("pass "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("\n      The host's sshd configuration was not read."), std::string::npos) << text.out;
+
+  nlohmann::json json = nlohmann::json::parse(run({"--json", "status", kSeededId}).out, nullptr, false);
+  ASSERT_TRUE(json.contains("verifications")) << json.dump();
+  EXPECT_EQ(json["verifications"][0]["checked"], false);
+  EXPECT_EQ(json["verifications"][0]["label"], "not checked");
 }
 
 }  // namespace

@@ -161,6 +161,20 @@ TEST(Report, FailureGetsTroubleshooting) {
             "  Failed checks: read the app's logs with hivemind status hm-shop-abc234 --show-logs\n");
 }
 
+TEST(Report, CheckNotRunIsNotAPass) {
+  ReportData data = sample();
+  state::VerificationResult skipped;
+  skipped.check = "security:imds_v2";
+  skipped.passed = true;
+  skipped.detail = "not_checked: Instance metadata requires IMDSv2 tokens\nNo instance was described.";
+  data.verifications.push_back(skipped);
+  std::string text = render_report(data);
+  EXPECT_NE(text.find("  [not checked] security:imds_v2: not_checked: Instance metadata requires IMDSv2 tokens\n"
+                      "      No instance was described.\n"),
+            std::string::npos)
+      << text;
+}
+
 TEST(Report, StripsCredentialsFromEndpoints) {
   EXPECT_EQ(strip_credentials("postgres://u:p@db:5432/x"), "postgres://db:5432/x");
   EXPECT_EQ(strip_credentials("db.example:5432"), "db.example:5432");
