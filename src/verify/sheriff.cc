@@ -34,8 +34,9 @@ bool is_allowed_world_rule(const aws::ec2::SecurityGroup& group, const aws::ec2:
 }
 
 RuleOutcome judge_world_open(const SecuritySnapshot& snapshot) {
-  RuleOutcome outcome{std::string(kRuleWorldOpen),
-                      "No security group open to the world except the load balancer's 80/443"};
+  RuleOutcome outcome;
+  outcome.rule_id = std::string(kRuleWorldOpen);
+  outcome.title = "No security group open to the world except the load balancer's 80/443";
   outcome.fix = "Revoke the rule, or narrow its source to the load balancer's security group or a /32.";
   for (const auto& group : snapshot.security_groups) {
     for (const auto& rule : group.ingress) {
@@ -49,7 +50,9 @@ RuleOutcome judge_world_open(const SecuritySnapshot& snapshot) {
 }
 
 RuleOutcome judge_ssh_cidr(const SecuritySnapshot& snapshot) {
-  RuleOutcome outcome{std::string(kRuleSshCidr), "SSH (port 22) only from a single address (/32)"};
+  RuleOutcome outcome;
+  outcome.rule_id = std::string(kRuleSshCidr);
+  outcome.title = "SSH (port 22) only from a single address (/32)";
   outcome.fix = "Pass --ssh-cidr <your address>/32, or revoke the rule.";
   for (const auto& group : snapshot.security_groups) {
     for (const auto& rule : group.ingress) {
@@ -67,8 +70,9 @@ RuleOutcome judge_ssh_cidr(const SecuritySnapshot& snapshot) {
 
 RuleOutcome judge_database(const SecuritySnapshot& snapshot, std::string_view rule_id) {
   bool encryption = rule_id == kRuleDatabaseEncrypted;
-  RuleOutcome outcome{std::string(rule_id),
-                      encryption ? "Database storage encrypted" : "Database not publicly accessible"};
+  RuleOutcome outcome;
+  outcome.rule_id = std::string(rule_id);
+  outcome.title = encryption ? "Database storage encrypted" : "Database not publicly accessible";
   outcome.fix = encryption ? "Recreate the DB instance with StorageEncrypted (restore an encrypted snapshot copy)."
                            : "Run aws rds modify-db-instance --no-publicly-accessible on it.";
   for (const auto& database : snapshot.databases) {
@@ -85,7 +89,9 @@ RuleOutcome judge_database(const SecuritySnapshot& snapshot, std::string_view ru
 }
 
 RuleOutcome judge_imds(const SecuritySnapshot& snapshot) {
-  RuleOutcome outcome{std::string(kRuleImdsV2), "Instance metadata requires IMDSv2 tokens"};
+  RuleOutcome outcome;
+  outcome.rule_id = std::string(kRuleImdsV2);
+  outcome.title = "Instance metadata requires IMDSv2 tokens";
   outcome.fix = "Run aws ec2 modify-instance-metadata-options --http-tokens required on the instance.";
   if (snapshot.instances.empty()) {
     outcome.note = "No instance was described.";
@@ -102,7 +108,9 @@ RuleOutcome judge_imds(const SecuritySnapshot& snapshot) {
 }
 
 RuleOutcome judge_volumes(const SecuritySnapshot& snapshot) {
-  RuleOutcome outcome{std::string(kRuleVolumesEncrypted), "EBS volumes encrypted"};
+  RuleOutcome outcome;
+  outcome.rule_id = std::string(kRuleVolumesEncrypted);
+  outcome.title = "EBS volumes encrypted";
   outcome.fix =
       "Turn on EBS encryption by default for the region (aws ec2 enable-ebs-encryption-by-default), then replace "
       "the instance.";
@@ -127,7 +135,9 @@ RuleOutcome judge_volumes(const SecuritySnapshot& snapshot) {
 }
 
 RuleOutcome judge_sshd(const SecuritySnapshot& snapshot) {
-  RuleOutcome outcome{std::string(kRuleSshPassword), "SSH password logins off on the host"};
+  RuleOutcome outcome;
+  outcome.rule_id = std::string(kRuleSshPassword);
+  outcome.title = "SSH password logins off on the host";
   outcome.fix = "Set PasswordAuthentication no and KbdInteractiveAuthentication no in sshd_config and reload sshd.";
   if (!snapshot.sshd_effective_config) {
     outcome.note = "The host's sshd configuration was not read.";
@@ -173,7 +183,9 @@ void scan_file(RuleOutcome& outcome, const std::filesystem::path& file, const st
 }
 
 RuleOutcome judge_secrets(const SecuritySnapshot& snapshot) {
-  RuleOutcome outcome{std::string(kRuleNoSecrets), "No secret in user data, state, logs or reports"};
+  RuleOutcome outcome;
+  outcome.rule_id = std::string(kRuleNoSecrets);
+  outcome.title = "No secret in user data, state, logs or reports";
   outcome.fix =
       "Remove the secret from the file or user data, rotate it (for the database password, put a new SSM "
       "parameter value), and redeploy. Pass secrets to the app through SSM parameters, not literals.";

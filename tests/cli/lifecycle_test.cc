@@ -234,10 +234,12 @@ TEST_F(LifecycleTest, StatusOfEmptyStateSaysHowToStart) {
   EXPECT_EQ(hivemind({"logs", "hm-nothing-aaaaaa"}).exit_code, 1);
 }
 
-TEST_F(LifecycleTest, UpdateSaysItIsUnavailable) {
+TEST_F(LifecycleTest, UpdateOfUnknownDeploymentFailsWithoutAsking) {
   CommandRun update = hivemind({"update", "hm-nothing-aaaaaa"});
   EXPECT_EQ(update.exit_code, 1);
-  EXPECT_NE(update.errors.find("not available in this build"), std::string::npos) << update.errors;
+  EXPECT_NE(update.errors.find("hm-nothing-aaaaaa"), std::string::npos) << update.errors;
+  EXPECT_EQ(update.errors.find("Update hm-nothing-aaaaaa?"), std::string::npos) << update.errors;
+  EXPECT_EQ(hivemind({"update"}).exit_code, 2);
 }
 
 TEST_F(LifecycleTest, ReportOfUnknownDeploymentFails) {
