@@ -20,6 +20,7 @@
 #include "cli/ui.h"
 #include "conductor/eye_report.h"
 #include "report/report.h"
+#include "state/lock.h"
 #include "state/paths.h"
 #include "state/store.h"
 
@@ -81,19 +82,57 @@ int print_table(const GlobalOptions& global, Ui& ui, state::Store& store, const 
   return kExitSuccess;
 }
 
-void print_stage_runs(Ui& ui, const std::vector<state::StageRun>& runs) {
+// The command that continues a deployment left in an in-progress status by
+// a process that no longer holds its lock (killed, or its host rebooted);
+// empty when the status is a settled one or a live process holds the lock.
+// Read-only: it reads the lock file and never takes the lock.
+std::string interrupted_next_command(const GlobalOptions& global, const state::Deployment& deployment) {
+  std::string command;
+  switch (deployment.status) {
+    case state::DeploymentStatus::pending:
+    case state::DeploymentStatus::deploying:
+      command = "retry";
+      break;
+    case state::DeploymentStatus::updating:
+      command = "update";
+      break;
+    case state::DeploymentStatus::rolling_back:
+      command = "rollback";
+      break;
+    case state::DeploymentStatus::destroying:
+      command = "destroy";
+      break;
+    default:
+      return "";
+  }
+  auto holder = state::read_lock_holder(global.state_dir, deployment.id);
+  if (!holder || *holder) return "";  // held by a live process, or unreadable: say nothing
+  return fmt::format("hivemind {} {}", command, deployment.id);
+}
+
+void print_stage_runs(Ui& ui, const std::vector<state::StageRun>& runs, bool interrupted) {
   ui.info("Stages:");
   for (const state::StageRun& run : runs) {
+    std::string outcome(state::to_string(run.outcome));
     std::string duration = run.finished_at ? format_duration(run.duration()) : "running";
-    ui.info(fmt::format("  {:<10} attempt {}  {:<10} {}", state::to_string(run.stage), run.attempt,
-                        state::to_string(run.outcome), duration));
+    if (!run.finished_at && interrupted) {
+      outcome = "interrupted";
+      duration = "-";
+    }
+    ui.info(fmt::format("  {:<10} attempt {}  {:<11} {}", state::to_string(run.stage), run.attempt, outcome, duration));
   }
 }
 
-void print_details(Ui& ui, state::Store& store, const state::Deployment& deployment) {
+void print_details(const GlobalOptions& global, Ui& ui, state::Store& store, const state::Deployment& deployment) {
   nlohmann::json json = deployment_json(store, deployment);
+  std::string next = interrupted_next_command(global, deployment);
   ui.info(fmt::format("Deployment {} ({})", deployment.id, deployment.app_name));
-  ui.info(fmt::format("  Status:  {}", state::to_string(deployment.status)));
+  if (next.empty()) {
+    ui.info(fmt::format("  Status:  {}", state::to_string(deployment.status)));
+  } else {
+    ui.info(fmt::format("  Status:  {}, interrupted: no hivemind process holds its lock. Continue with `{}`.",
+                        state::to_string(deployment.status), next));
+  }
   if (!deployment.version.empty()) ui.info(fmt::format("  Version: {}", deployment.version));
   ui.info(fmt::format("  Target:  {}, region {}", state::to_string(deployment.endpoint_kind), deployment.region));
   for (const auto& [key, label] : {std::pair{"url", "URL:     "}, std::pair{"database_endpoint", "Database:"},
@@ -106,7 +145,7 @@ void print_details(Ui& ui, state::Store& store, const state::Deployment& deploym
   }
 
   auto runs = store.stage_runs(deployment.id);
-  if (runs && !runs->empty()) print_stage_runs(ui, *runs);
+  if (runs && !runs->empty()) print_stage_runs(ui, *runs, !next.empty());
 
   auto resources = store.resources(deployment.id);
   if (resources && !resources->empty()) {
@@ -157,9 +196,13 @@ int run_status(const GlobalOptions& global, const StatusFlags& flags) {
   }
   if (wants_live_status(flags.live)) return run_live_status(global, flags.live, *store, *deployment);
   if (global.json) {
-    std::cout << deployment_json(*store, *deployment).dump(2) << "\n";
+    nlohmann::json json = deployment_json(*store, *deployment);
+    std::string next = interrupted_next_command(global, *deployment);
+    json["interrupted"] = !next.empty();
+    if (!next.empty()) json["next_command"] = next;
+    std::cout << json.dump(2) << "\n";
   } else {
-    print_details(ui, *store, *deployment);
+    print_details(global, ui, *store, *deployment);
   }
   return kExitSuccess;
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/process.h"
+#include "state/lock.h"
 #include "state/store.h"
 #include "support/moto_server.h"
 #include "support/temp_dir.h"
@@ -126,6 +127,33 @@ TEST_F(TrialFixesTest, CheckNotRunShowsNotChecked) {
   ASSERT_TRUE(json.contains("verifications")) << json.dump();
   EXPECT_EQ(json["verifications"][0]["checked"], false);
   EXPECT_EQ(json["verifications"][0]["label"], "not checked");
+}
+
+TEST_F(TrialFixesTest, KilledDeployShowsInterruptedAndRetry) {
+  seed(state::DeploymentStatus::deploying, [](state::Store& store) {
+    ASSERT_TRUE(store.start_stage(kSeededId, state::StageName::provision, 1, std::chrono::system_clock::now()).ok());
+  });
+  Outcome text = run({"status", kSeededId});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("interrupted"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("`hivemind retry hm-shop-abc234`"), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find("running"), std::string::npos) << text.out;
+
+  nlohmann::json json = nlohmann::json::parse(run({"--json", "status", kSeededId}).out, nullptr, false);
+  EXPECT_EQ(json.value("interrupted", false), true) << json.dump();
+  EXPECT_EQ(json.value("next_command", ""), "hivemind retry hm-shop-abc234") << json.dump();
+}
+
+TEST_F(TrialFixesTest, DeployWhoseLockIsHeldIsNotInterrupted) {
+  seed(state::DeploymentStatus::destroying);
+  // This test process stands in for a live hivemind destroy.
+  auto lock = state::DeploymentLock::acquire(state_dir_, kSeededId, {"hivemind destroy hm-shop-abc234"});
+  ASSERT_TRUE(lock.ok()) << lock.error().describe();
+  Outcome text = run({"status", kSeededId});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(text.out.find("interrupted"), std::string::npos) << text.out;
+  lock->release();
+  EXPECT_NE(run({"status", kSeededId}).out.find("`hivemind destroy hm-shop-abc234`"), std::string::npos);
 }
 
 }  // namespace
