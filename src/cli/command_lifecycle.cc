@@ -77,6 +77,8 @@ int print_teardown(Ui& ui, const GlobalOptions& global, const conductor::Teardow
   if (global.json) {
     nlohmann::json deleted = nlohmann::json::array();
     for (const state::Resource& resource : summary.deleted) deleted.push_back(resource.physical_id);
+    nlohmann::json gone = nlohmann::json::array();
+    for (const state::Resource& resource : summary.already_gone) gone.push_back(resource.physical_id);
     nlohmann::json remaining = nlohmann::json::object();
     for (const state::Resource& resource : summary.remaining) {
       auto error = summary.errors.find(resource.logical_name);
@@ -84,6 +86,7 @@ int print_teardown(Ui& ui, const GlobalOptions& global, const conductor::Teardow
     }
     std::cout << nlohmann::json{{"ok", summary.ok()},
                                 {"deleted", deleted},
+                                {"already_gone", gone},
                                 {"not_deleted", remaining},
                                 {"monthly_savings_usd", summary.monthly_savings_usd}}
                      .dump(2)
@@ -93,6 +96,10 @@ int print_teardown(Ui& ui, const GlobalOptions& global, const conductor::Teardow
 
   for (const state::Resource& resource : summary.deleted) {
     ui.success(fmt::format("deleted {} {} ({})", resource.kind, resource.physical_id, resource.logical_name));
+  }
+  for (const state::Resource& resource : summary.already_gone) {
+    ui.info(fmt::format("  already gone {} {} ({}), not counted in the savings", resource.kind, resource.physical_id,
+                        resource.logical_name));
   }
   for (const state::Resource& resource : summary.remaining) {
     auto error = summary.errors.find(resource.logical_name);

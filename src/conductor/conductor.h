@@ -67,6 +67,9 @@ struct UpdateSummary {
 struct TeardownSummary {
   std::vector<state::Resource> deleted;
   std::vector<state::Resource> remaining;  // with the error of each in `errors`
+  // Recorded resources AWS did not find on delete: gone before the teardown,
+  // so they are not in `deleted` nor counted in the savings.
+  std::vector<state::Resource> already_gone;
   std::map<std::string, std::string> errors;
   double monthly_savings_usd = 0.0;
   std::vector<infra::DiscoveredResource> untracked;  // destroy: found by tag, missing from state

@@ -75,10 +75,15 @@ Result<TeardownSummary> Conductor::teardown_deployment(StageContext& context,
   if (!result) return fail(result.error());
 
   TeardownSummary summary;
-  summary.deleted = result->deleted;
+  for (const state::Resource& resource : result->deleted) {
+    if (result->already_gone.count(resource.logical_name)) {
+      summary.already_gone.push_back(resource);
+    } else {
+      summary.deleted.push_back(resource);
+      summary.monthly_savings_usd += resource.estimated_monthly_cost_usd;
+    }
+  }
   summary.remaining = result->remaining;
-  for (const state::Resource& resource : result->deleted)
-    summary.monthly_savings_usd += resource.estimated_monthly_cost_usd;
   for (const infra::ResourceFailure& failure : result->failures)
     summary.errors[failure.resource] = failure.error.describe();
   for (const auto& [node, error] : result->walk.errors) summary.errors.emplace(node, error.describe());

@@ -52,7 +52,9 @@ Status complete_resource(InfraContext& context, const ResourceSpec& spec, Create
 // Deletes a recorded resource and waits until it is gone. A resource that is
 // not found counts as deleted. A DependencyViolation or in-use error is
 // retried, bounded, while its blocker goes away.
-Status delete_resource(InfraContext& context, const state::Resource& resource);
+// When `already_gone` is given, it is set to whether AWS answered that the
+// resource was not found: it was gone before this call.
+Status delete_resource(InfraContext& context, const state::Resource& resource, bool* already_gone = nullptr);
 
 // The tags of `spec` as AWS takes them, with the token tag.
 aws::Tags tags_for(const InfraContext& context, const ResourceSpec& spec, const std::string& token);

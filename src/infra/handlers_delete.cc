@@ -58,6 +58,7 @@ struct DeleteStep {
   InfraContext& context;
   const state::Resource& resource;
   ResourceKind kind;
+  bool gone_before = false;  // AWS answered not found: nothing was deleted here
 
   // Sends `call` until it succeeds, the resource is gone, or the in-use
   // retries run out.
@@ -65,7 +66,11 @@ struct DeleteStep {
     std::chrono::milliseconds delay = context.wait.first_delay;
     for (int attempt = 0;; ++attempt) {
       AwsResult<Unit> result = call();
-      if (result || is_code(result.error(), kNotFoundCodes)) return ok_unit();
+      if (result) return ok_unit();
+      if (is_code(result.error(), kNotFoundCodes)) {
+        gone_before = true;
+        return ok_unit();
+      }
       if (!is_code(result.error(), kInUseCodes) || attempt >= context.wait.dependency_retries) {
         return fail(record_aws_failure(context, resource.logical_name, result.error()));
       }
@@ -154,7 +159,10 @@ Status delete_route_table(DeleteStep& step) {
   const std::string& id = step.resource.physical_id;
   auto tables = aws::ec2::describe_route_tables(client, {id});
   if (!tables) {
-    if (is_code(tables.error(), kNotFoundCodes)) return ok_unit();
+    if (is_code(tables.error(), kNotFoundCodes)) {
+      step.gone_before = true;
+      return ok_unit();
+    }
     return fail(record_aws_failure(step.context, step.resource.logical_name, tables.error()));
   }
   for (const auto& table : *tables) {
@@ -172,7 +180,10 @@ Status delete_internet_gateway(DeleteStep& step) {
   const std::string& id = step.resource.physical_id;
   auto gateways = aws::ec2::describe_internet_gateways(client, {id});
   if (!gateways) {
-    if (is_code(gateways.error(), kNotFoundCodes)) return ok_unit();
+    if (is_code(gateways.error(), kNotFoundCodes)) {
+      step.gone_before = true;
+      return ok_unit();
+    }
     return fail(record_aws_failure(step.context, step.resource.logical_name, gateways.error()));
   }
   for (const auto& gateway : *gateways) {
@@ -184,21 +195,9 @@ Status delete_internet_gateway(DeleteStep& step) {
   return step.run([&] { return aws::ec2::delete_internet_gateway(client, id); });
 }
 
-}  // namespace
-
-Status delete_resource(InfraContext& context, const state::Resource& resource) {
-  std::optional<ResourceKind> kind = parse_kind_name(resource.kind);
-  if (!kind) {
-    return fail(make_error("infra.unknown_kind",
-                           fmt::format("Resource {} has unknown kind {}.", resource.logical_name, resource.kind),
-                           "Delete it by hand in the AWS console; this version of HiveMind cannot."));
-  }
-  if (resource.physical_id.empty()) return ok_unit();
-
-  aws::AwsClient& client = context.client();
-  const std::string& id = resource.physical_id;
-  DeleteStep step{context, resource, *kind};
-  switch (*kind) {
+// Sends the delete calls of one resource kind.
+Status run_delete(DeleteStep& step, aws::AwsClient& client, const std::string& id) {
+  switch (step.kind) {
     case ResourceKind::kInstance:
       return delete_instance(step);
     case ResourceKind::kDbInstance:
@@ -233,6 +232,26 @@ Status delete_resource(InfraContext& context, const state::Resource& resource) {
       return step.run([&] { return aws::cloudwatch::delete_alarms(client, {id}); });
   }
   return ok_unit();
+}
+
+}  // namespace
+
+Status delete_resource(InfraContext& context, const state::Resource& resource, bool* already_gone) {
+  if (already_gone) *already_gone = false;
+  std::optional<ResourceKind> kind = parse_kind_name(resource.kind);
+  if (!kind) {
+    return fail(make_error("infra.unknown_kind",
+                           fmt::format("Resource {} has unknown kind {}.", resource.logical_name, resource.kind),
+                           "Delete it by hand in the AWS console; this version of HiveMind cannot."));
+  }
+  if (resource.physical_id.empty()) return ok_unit();
+
+  aws::AwsClient& client = context.client();
+  const std::string& id = resource.physical_id;
+  DeleteStep step{context, resource, *kind};
+  Status status = run_delete(step, client, id);
+  if (status && already_gone) *already_gone = step.gone_before;
+  return status;
 }
 
 }  // namespace hivemind::infra

@@ -200,7 +200,7 @@ Result<state::Resource> resolve_intent(InfraContext& context, const state::Resou
 }
 
 Status delete_one(InfraContext& context, const state::Resource& recorded_resource, std::mutex& results_mutex,
-                  std::vector<state::Resource>& deleted) {
+                  std::vector<state::Resource>& deleted, std::set<std::string>& already_gone) {
   state::Store& store = context.store();
   Result<state::Resource> resolved = resolve_intent(context, recorded_resource);
   if (!resolved) return fail(resolved.error());
@@ -215,7 +215,8 @@ Status delete_one(InfraContext& context, const state::Resource& recorded_resourc
   context.emit(
       {ResourceEvent::Kind::kDeleting, resource.logical_name, resource.kind, resource.physical_id, "", elapsed()});
 
-  Status removed = delete_resource(context, resource);
+  bool gone_before = false;
+  Status removed = delete_resource(context, resource, &gone_before);
   if (!removed) {
     Status recorded =
         store.record_delete_failed(resource.deployment_id, resource.logical_name, removed.error().describe());
@@ -230,6 +231,7 @@ Status delete_one(InfraContext& context, const state::Resource& recorded_resourc
       {ResourceEvent::Kind::kDeleted, resource.logical_name, resource.kind, resource.physical_id, "", elapsed()});
   std::lock_guard lock(results_mutex);
   deleted.push_back(resource);
+  if (gone_before) already_gone.insert(resource.logical_name);
   return ok_unit();
 }
 
@@ -279,7 +281,9 @@ Result<TeardownResult> teardown(InfraContext& context, const std::vector<state::
   options.cancel = context.cancel;
   Result<graph::WalkReport> report = graph::walk(
       graph,
-      [&](const std::string& name) { return delete_one(context, *by_name.at(name), results_mutex, result.deleted); },
+      [&](const std::string& name) {
+        return delete_one(context, *by_name.at(name), results_mutex, result.deleted, result.already_gone);
+      },
       options);
   if (!report) return fail(report.error());
 

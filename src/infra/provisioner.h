@@ -10,6 +10,7 @@
 // next run finds the resource by its token tag or its unique name and adopts
 // it instead of creating a second one.
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,7 @@ struct TeardownResult {
   std::vector<ResourceFailure> failures;
   std::vector<state::Resource> deleted;
   std::vector<state::Resource> remaining;  // not deleted, with the error of each in `failures`
+  std::set<std::string> already_gone;      // logical names in `deleted` that AWS did not find
 
   bool ok() const { return remaining.empty(); }
 };

@@ -156,5 +156,25 @@ TEST_F(TrialFixesTest, DeployWhoseLockIsHeldIsNotInterrupted) {
   EXPECT_NE(run({"status", kSeededId}).out.find("`hivemind destroy hm-shop-abc234`"), std::string::npos);
 }
 
+TEST_F(TrialFixesTest, DestroyOfVanishedResourceSavesNothing) {
+  seed(state::DeploymentStatus::deployed, [](state::Store& store) {
+    state::ResourceIntent intent;
+    intent.deployment_id = kSeededId;
+    intent.logical_name = "vpc";
+    intent.kind = "ec2:vpc";
+    intent.estimated_monthly_cost_usd = 41.98;
+    ASSERT_TRUE(store.record_intent(intent).ok());
+    // moto never created it: AWS answers InvalidVpcID.NotFound on delete.
+    ASSERT_TRUE(store.record_created(kSeededId, "vpc", "vpc-0badc0ffee0000000", "", "{}").ok());
+  });
+  Outcome outcome = run({"--json", "--yes", "destroy", kSeededId});
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.out << outcome.err;
+  nlohmann::json json = nlohmann::json::parse(outcome.out, nullptr, false);
+  ASSERT_TRUE(json.is_object()) << outcome.out << outcome.err;
+  EXPECT_EQ(json["already_gone"], nlohmann::json::array({"vpc-0badc0ffee0000000"})) << json.dump();
+  EXPECT_TRUE(json["deleted"].empty()) << json.dump();
+  EXPECT_EQ(json["monthly_savings_usd"], 0.0) << json.dump();
+}
+
 }  // namespace
 }  // namespace hivemind::cli
