@@ -2,12 +2,16 @@
 // real binary. While a loop of requests goes through the sandbox's load
 // balancer, a blue-green update switches to a new commit without one failed
 // request. A rolling update to a commit that fails its health check starts
-// the previous release again. Rollback then leaves nothing tagged.
+// the previous release again. An update killed with SIGKILL at seeded
+// instants is finished by running update again. Rollback then leaves nothing
+// tagged.
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -169,6 +173,43 @@ TEST_F(UpdateTest, RollingUpdateRestoresHealthyRelease) {
   CliRun rollback = sandbox().hivemind({"rollback", id, "--yes"});
   ASSERT_EQ(rollback.exit_code, 0) << rollback.describe();
   EXPECT_EQ(sandbox().count_tagged(id), 0);
+}
+
+// Each blue-green update is killed (SIGKILL to its process group) at an
+// instant drawn from [1 s, 20 s), which covers launch, deploy, the switch and
+// the retirement of the old instance; a blue-green update here takes about
+// 20 s. After every kill the state opens, and a last update without a kill
+// ends with the new version serving. Replay a seed with HIVEMIND_FAULT_SEED.
+TEST_F(UpdateTest, KilledUpdateFinishesWhenRunAgain) {
+  std::string id, health_url;
+  deploy(id, health_url);
+  if (HasFatalFailure()) return;
+  replace_in_file(repository_ / "src" / "server.js", R"(res.json({ status: "ok" });)",
+                  R"(res.json({ status: "ok", version: "two" });)");
+  ASSERT_TRUE(commit_all(repository_, "Report the version in the health check"));
+
+  const char* seed_text = std::getenv("HIVEMIND_FAULT_SEED");
+  unsigned seed = seed_text != nullptr ? static_cast<unsigned>(std::strtoul(seed_text, nullptr, 10)) : 7u;
+  std::mt19937 random(seed);
+  std::uniform_int_distribution<int> instant_ms(1000, 19999);
+  for (int round = 0; round < 3; ++round) {
+    auto kill_after = std::chrono::milliseconds(instant_ms(random));
+    CliRun killed = sandbox().hivemind({"update", id, "--yes"}, kill_after);
+    std::string context = "seed " + std::to_string(seed) + ", round " + std::to_string(round) + ", kill after " +
+                          std::to_string(kill_after.count()) + " ms: " + killed.describe();
+    CliRun status = sandbox().hivemind({"status", id, "--json"});
+    ASSERT_EQ(status.exit_code, 0) << context << "\nstatus: " << status.describe();
+  }
+
+  CliRun finished = sandbox().hivemind({"update", id, "--yes", "--json"}, 10min);
+  ASSERT_EQ(finished.exit_code, 0) << "seed " << seed << ": " << finished.describe();
+  EXPECT_EQ(http_get(health_url).body, kNewHealth) << "seed " << seed;
+  CliRun status = sandbox().hivemind({"status", id, "--json"});
+  EXPECT_EQ(status.json().value("status", ""), "deployed") << status.describe();
+
+  CliRun rollback = sandbox().hivemind({"rollback", id, "--yes"});
+  ASSERT_EQ(rollback.exit_code, 0) << rollback.describe();
+  EXPECT_EQ(sandbox().count_tagged(id), 0) << "seed " << seed;
 }
 
 }  // namespace
