@@ -423,13 +423,18 @@ Result<UpdateSummary> Conductor::update_locked(StageContext& context, const Upda
   timeline(context, kConductorAgent, "update", "succeeded",
            fmt::format("{} update from version {} to {} on instance {} in {} ms", strategy, run.previous_version,
                        run.new_version, run.green_id, elapsed.count()));
+  // The alarms and the dashboard name the serving instance, which a
+  // blue-green update replaced; putting them again updates them in place.
+  if (StageFunction monitor = stage_function(StageName::monitor); monitor && !options.rolling) {
+    Status watched = monitor(context);
+    if (!watched)
+      log::get("conductor")->warn("pointing the alarms at the new instance failed: {}", watched.error().describe());
+  }
   // The report describes the version that serves now.
   if (StageFunction report = stage_function(StageName::report); report) {
     Status written = report(context);
     if (!written) log::get("conductor")->warn("rewriting the report failed: {}", written.error().describe());
   }
-  // TODO: the monitor stage's alarms still name the replaced instance after a
-  // blue-green update; they are not created again for the new one.
   return UpdateSummary{context.deployment, strategy, run.previous_version, run.blue_id, run.green_id, elapsed};
 }
 

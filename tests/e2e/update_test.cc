@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "aws/cloudwatch.h"
 #include "support/sandbox_session.h"
 
 namespace hivemind::testing {
@@ -140,6 +141,14 @@ TEST_F(UpdateTest, BlueGreenSwitchLosesNoRequest) {
   std::string new_version = version_of(id);
   EXPECT_NE(new_version, old_version);
   EXPECT_EQ(outcome.value("version", ""), new_version);
+
+  // The CPU alarm watches the new instance.
+  auto client = sandbox().make_client();
+  auto alarms = aws::cloudwatch::describe_alarms(*client, {"hivemind-" + id + "-high_cpu"});
+  ASSERT_TRUE(alarms) << alarms.error().explanation();
+  ASSERT_EQ(alarms->size(), 1u);
+  ASSERT_EQ(alarms->front().dimensions.size(), 1u);
+  EXPECT_EQ(alarms->front().dimensions.front().value, green);
 
   // The old instance is terminated: only the new one carries the tag.
   auto tagged = sandbox().tagged_resources(id);
