@@ -1,6 +1,9 @@
 #include "sandbox/reconciler.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +31,31 @@ std::string read_text(const fs::path& file) {
   return content.str();
 }
 
+// True when nothing listens on 127.0.0.1:`port` and it can be bound now.
+bool port_is_free(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  ::close(fd);
+  return free;
+}
+
+// The first of ten free consecutive ports at or after `from`, in steps of
+// ten. A fixed base clashed with a proxy that a previous test program had
+// not yet released.
+std::uint16_t free_port_range(int from) {
+  for (int base = from; base < from + 1000; base += 10) {
+    bool all_free = true;
+    for (int port = base; port < base + 10 && all_free; ++port) all_free = port_is_free(port);
+    if (all_free) return static_cast<std::uint16_t>(base);
+  }
+  return 0;
+}
+
 std::string base64(const std::string& text) {
   auto result = run_command({"base64", "-w0"}, text);
   return result ? result->output : std::string();
@@ -45,8 +73,10 @@ class ReconcilerTest : public testing::MotoTest {
     key_ = dir_.path() / "key";
     ASSERT_TRUE(run_checked({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key_.string()}).ok());
     settings_.moto_endpoint = moto().endpoint();
-    settings_.proxy_base_port = 47250;
-    settings_.database_base_port = 47350;
+    settings_.proxy_base_port = free_port_range(47250 + 10 * (::getpid() % 20));
+    settings_.database_base_port = free_port_range(48350);
+    ASSERT_NE(settings_.proxy_base_port, 0) << "no ten free ports from 47250";
+    ASSERT_NE(settings_.database_base_port, 0) << "no ten free ports from 48350";
     reconciler_ = std::make_unique<Reconciler>(paths_, settings_, client());
   }
 
