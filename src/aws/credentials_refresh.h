@@ -35,7 +35,7 @@ struct RefreshOptions {
 // returned as they are, forever. When a renewal fails, the current
 // credentials are kept while they are still valid (the failure is logged at
 // warning level); once they have expired, the provider returns an error of
-// kind kCredentials, code "credentials.expired", that says when they expired
+// kind kCredentials, code "credentials.expired", that gives when they expired
 // and why the renewal failed. Thread safe: one fetch at a time, and callers
 // wait for it.
 CredentialsProvider make_refreshing_provider(Credentials initial, std::function<Result<Credentials>()> fetch,

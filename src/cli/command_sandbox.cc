@@ -92,7 +92,7 @@ nlohmann::json status_to_json(const sandbox::SandboxStatus& status) {
 }
 
 // Returns "pid 123 running", "pid 123 stopped", or "not running" when the pid
-// file is missing or holds no valid pid (read_pid_file returns 0 then).
+// file is missing or contains no valid pid (read_pid_file returns 0 then).
 std::string process_state(pid_t pid, bool running) {
   if (pid <= 0) return "not running";
   return fmt::format("pid {} {}", pid, running ? "running" : "stopped");

@@ -82,10 +82,10 @@ int print_table(const GlobalOptions& global, Ui& ui, state::Store& store, const 
   return kExitSuccess;
 }
 
-// The command that continues a deployment left in an in-progress status by
-// a process that no longer holds its lock (killed, or its host rebooted);
-// empty when the status is a settled one or a live process holds the lock.
-// Read-only: it reads the lock file and never takes the lock.
+// Returns the command that continues a deployment left in an in-progress
+// status by a process that no longer holds its lock (killed, or its host
+// rebooted). Returns "" for a settled status or a lock held by a live
+// process. It only reads the lock file and never takes the lock.
 std::string interrupted_next_command(const GlobalOptions& global, const state::Deployment& deployment) {
   std::string command;
   switch (deployment.status) {
@@ -106,7 +106,7 @@ std::string interrupted_next_command(const GlobalOptions& global, const state::D
       return "";
   }
   auto holder = state::read_lock_holder(global.state_dir, deployment.id);
-  if (!holder || *holder) return "";  // held by a live process, or unreadable: say nothing
+  if (!holder || *holder) return "";  // held by a live process, or unreadable: no hint
   return fmt::format("hivemind {} {}", command, deployment.id);
 }
 

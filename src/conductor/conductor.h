@@ -118,7 +118,7 @@ class Conductor {
   // Builds the version at options.version_ref from the deployment's recorded
   // source and puts it in service. Blue-green: a new instance gets the
   // release, its health is checked, the load balancer switches to it and the
-  // old instance is terminated; a failure before the switch leaves the old
+  // old instance is terminated. A failure before the switch leaves the old
   // instance serving and removes the new one. Rolling: the serving instance
   // gets a new release folder, and the previous release is started again
   // when the new one fails its health check. Rejects an unknown id, or a

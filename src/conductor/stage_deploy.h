@@ -44,7 +44,7 @@ Status run_deploy_with(StageContext& context, const DeploySettings& settings);
 Status stop_app_with(StageContext& context, const DeploySettings& settings);
 
 // Waits until the target group reports `instance_id` healthy and, in the
-// sandbox, until the load balancer's proxy sees it up, both bounded by
+// sandbox, until the load balancer's proxy reports it up, both bounded by
 // settings.target_health.
 Status wait_target_serving(StageContext& context, const std::string& target_group_arn, const std::string& instance_id,
                            const DeploySettings& settings);

@@ -168,6 +168,7 @@ Status abandon_green(UpdateRun& run, Error error) {
 
 // Undoes a blue-green update after the old instance left the load balancer:
 // puts it back in service, then takes the green instance out and deletes it.
+// NOTE: no test reaches this path yet, so it is checked by reading only.
 Status switch_back(UpdateRun& run, Error error) {
   StageContext& context = run.context;
   note(context, StageName::deploy, kConductorAgent, "switching the load balancer back to " + run.blue_id);

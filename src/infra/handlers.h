@@ -52,8 +52,8 @@ Status complete_resource(InfraContext& context, const ResourceSpec& spec, Create
 // Deletes a recorded resource and waits until it is gone. A resource that is
 // not found counts as deleted. A DependencyViolation or in-use error is
 // retried, bounded, while its blocker goes away.
-// When `already_gone` is given, it is set to whether AWS answered that the
-// resource was not found: it was gone before this call.
+// When `already_gone` is given, it is set to true when AWS returned not found,
+// because the resource was gone before this call.
 Status delete_resource(InfraContext& context, const state::Resource& resource, bool* already_gone = nullptr);
 
 // The tags of `spec` as AWS takes them, with the token tag.

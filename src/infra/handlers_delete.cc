@@ -58,7 +58,7 @@ struct DeleteStep {
   InfraContext& context;
   const state::Resource& resource;
   ResourceKind kind;
-  bool gone_before = false;  // AWS answered not found: nothing was deleted here
+  bool gone_before = false;  // AWS returned not found, so nothing was deleted here
 
   // Sends `call` until it succeeds, the resource is gone, or the in-use
   // retries run out.

@@ -133,6 +133,8 @@ Status install_service(Session& session, const ReleaseRequest& request, const Re
 // Restarts the app in `current` and waits until it runs: its port listens,
 // or, for a worker, its service reports it running.
 Status restart_and_wait(Session& session, const ReleaseRequest& request, const ReleaseLayout& layout, InitSystem init) {
+  // NOTE: the systemd branch has not run against a live systemd; only its
+  // unit file is checked, with systemd-analyze verify.
   bool as_root = init == InitSystem::kSystemd && request.sudo_for_systemd;
   Status restarted = run_step_status(
       session,

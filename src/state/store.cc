@@ -58,10 +58,12 @@ sqlite::SqlStatus configure(sqlite::Connection& connection, const StoreOptions& 
   // The first statement reads the file header, so a file that is not a
   // database fails here with SQLITE_NOTADB. Switching a new file to WAL needs
   // an exclusive lock. When waiting for a lock could deadlock, SQLite returns
-  // SQLITE_BUSY at once without calling the busy handler (as the
-  // sqlite3_busy_handler documentation says), which two processes opening a
-  // new state folder together can meet. The pragma holds no lock between
+  // SQLITE_BUSY at once without calling the busy handler, as the
+  // sqlite3_busy_handler documentation states. Two processes opening a new
+  // state folder together can hit this. The pragma takes no lock between
   // attempts, so it is retried until busy_timeout.
+  // NOTE: this cause is likely but unproven: the one SQLITE_BUSY seen at open
+  // under two parallel deploys did not happen again in later runs.
   const auto deadline = std::chrono::steady_clock::now() + options.busy_timeout;
   auto journal = connection.query_text("PRAGMA journal_mode=WAL");
   while (!journal.ok() && journal.error().primary_code() == SQLITE_BUSY &&

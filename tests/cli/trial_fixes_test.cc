@@ -146,7 +146,7 @@ TEST_F(TrialFixesTest, KilledDeployShowsInterruptedAndRetry) {
 
 TEST_F(TrialFixesTest, DeployWhoseLockIsHeldIsNotInterrupted) {
   seed(state::DeploymentStatus::destroying);
-  // This test process stands in for a live hivemind destroy.
+  // This test process takes the place of a live hivemind destroy.
   auto lock = state::DeploymentLock::acquire(state_dir_, kSeededId, {"hivemind destroy hm-shop-abc234"});
   ASSERT_TRUE(lock.ok()) << lock.error().describe();
   Outcome text = run({"status", kSeededId});
@@ -164,7 +164,7 @@ TEST_F(TrialFixesTest, DestroyOfVanishedResourceSavesNothing) {
     intent.kind = "ec2:vpc";
     intent.estimated_monthly_cost_usd = 41.98;
     ASSERT_TRUE(store.record_intent(intent).ok());
-    // moto never created it: AWS answers InvalidVpcID.NotFound on delete.
+    // moto never created it: AWS returns InvalidVpcID.NotFound on delete.
     ASSERT_TRUE(store.record_created(kSeededId, "vpc", "vpc-0badc0ffee0000000", "", "{}").ok());
   });
   Outcome outcome = run({"--json", "--yes", "destroy", kSeededId});

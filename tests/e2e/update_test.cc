@@ -105,7 +105,7 @@ TEST_F(UpdateTest, BlueGreenSwitchLosesNoRequest) {
                   R"(res.json({ status: "ok", version: "two" });)");
   ASSERT_TRUE(commit_all(repository_, "Report the version in the health check"));
 
-  // Without a terminal and without --yes the update asks nothing and changes nothing.
+  // Without a terminal and without --yes, the update prompts for nothing and changes nothing.
   CliRun refused = sandbox().hivemind({"update", id});
   EXPECT_EQ(refused.exit_code, 1) << refused.describe();
   EXPECT_NE(refused.err.find("standard input is not a terminal"), std::string::npos) << refused.describe();
@@ -185,10 +185,11 @@ TEST_F(UpdateTest, RollingUpdateRestoresHealthyRelease) {
 }
 
 // Each blue-green update is killed (SIGKILL to its process group) at an
-// instant drawn from [1 s, 20 s), which covers launch, deploy, the switch and
-// the retirement of the old instance; a blue-green update here takes about
-// 20 s. After every kill the state opens, and a last update without a kill
-// ends with the new version serving. Replay a seed with HIVEMIND_FAULT_SEED.
+// instant drawn from [1 s, 20 s). A blue-green update took 18-22 s in this
+// sandbox, so the instants cover launch, deploy, the switch and the old
+// instance's retirement. After every kill the state opens, and a last update
+// without a kill ends with the new version serving. HIVEMIND_FAULT_SEED
+// replays a seed.
 TEST_F(UpdateTest, KilledUpdateFinishesWhenRunAgain) {
   std::string id, health_url;
   deploy(id, health_url);
